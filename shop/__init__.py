@@ -1,0 +1,1 @@
+"""shop: a small-shop e-commerce backend on aiohttp."""

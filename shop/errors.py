@@ -1,0 +1,128 @@
+"""Domain errors, and the one middleware that turns errors into answers.
+
+Services raise these; no handler builds an error response by hand. The API gets the
+`{"status": "error", "error": ...}` envelope, pages get the shop's error page.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from http import HTTPStatus
+
+import aiohttp_jinja2
+from aiohttp import web
+
+log = logging.getLogger("shop.errors")
+
+
+class ShopError(Exception):
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Invalid(ShopError):
+    status = 400
+
+
+class Unauthorized(ShopError):
+    status = 401
+
+
+class Forbidden(ShopError):
+    status = 403
+
+
+class NotFound(ShopError):
+    status = 404
+
+
+class Conflict(ShopError):
+    status = 409
+
+
+class TooManyRequests(ShopError):
+    status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class LoginRequired(Unauthorized):
+    """401 on the API; a redirect to the login page in the browser."""
+
+
+def wants_json(request: web.Request) -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def _envelope(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response({"status": "error", "error": message}, status=status, headers=headers)
+
+
+def _page(
+    request: web.Request, status: int, message: str, headers: dict[str, str] | None = None
+) -> web.Response:
+    response = aiohttp_jinja2.render_template(
+        "error.html",
+        request,
+        {"status": status, "title": HTTPStatus(status).phrase, "message": message},
+        status=status,
+    )
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+def _login_redirect(request: web.Request) -> web.Response:
+    target = request.rel_url.path_qs
+    location = request.app.router["login"].url_for().with_query(next=target)
+    raise web.HTTPSeeOther(location=str(location))
+
+
+def error_response(
+    request: web.Request, status: int, message: str, **headers: str
+) -> web.Response:
+    if wants_json(request):
+        return _envelope(status, message, headers or None)
+    return _page(request, status, message, headers or None)
+
+
+HTTP_MESSAGES = {
+    404: "not found",
+    405: "method not allowed",
+    413: "request body too large",
+    415: "unsupported media type",
+}
+
+
+@web.middleware
+async def error_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except LoginRequired as exc:
+        if wants_json(request):
+            return _envelope(exc.status, exc.message)
+        return _login_redirect(request)
+    except TooManyRequests as exc:
+        return error_response(
+            request, exc.status, exc.message, **{"Retry-After": str(exc.retry_after)}
+        )
+    except ShopError as exc:
+        return error_response(request, exc.status, exc.message)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        message = HTTP_MESSAGES.get(exc.status) or exc.reason.lower()
+        headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else {}
+        return error_response(request, exc.status, message, **headers)
+    except Exception:
+        # The client learns nothing about the failure; the log keeps the traceback.
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(request, 500, "internal error")

@@ -1,0 +1,23 @@
+"""Every typed key for app and request state."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    pass
+
+SETTINGS = web.AppKey["Settings"]("shop.settings")
+STORE = web.AppKey["Store"]("shop.store")
+HUB = web.AppKey["Hub"]("shop.hub")
+PASSWORDS = web.AppKey["PasswordHasher"]("shop.passwords")
+THROTTLE = web.AppKey["LoginThrottle"]("shop.throttle")
+PRODUCTS = web.AppKey["ProductService"]("shop.products")
+CARTS = web.AppKey["CartService"]("shop.carts")
+USERS = web.AppKey["UserService"]("shop.users")
+
+# The authenticated user of this request (None when anonymous), and its session id.
+USER = web.RequestKey["User | None"]("shop.user")
+SESSION_ID = web.RequestKey["str | None"]("shop.session_id")

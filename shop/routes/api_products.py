@@ -1,0 +1,50 @@
+"""/api/products: anyone browses, admins change."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from shop.keys import PRODUCTS
+from shop.routes.common import path_id, read_json, success
+from shop.routes.listing import listing_envelope, parse_product_query
+from shop.security import requires
+from shop.service.models import ProductIn, ProductPatch, Role
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/api/products", name="api_products")
+async def list_products(request: web.Request) -> web.Response:
+    page = await request.app[PRODUCTS].list(parse_product_query(request))
+    return web.json_response(listing_envelope(request, page))
+
+
+@routes.get("/api/products/{pid}")
+async def get_product(request: web.Request) -> web.Response:
+    product = await request.app[PRODUCTS].get(path_id(request, "pid"))
+    return success(product.to_json())
+
+
+@routes.post("/api/products")
+@requires(Role.ADMIN)
+async def create_product(request: web.Request) -> web.Response:
+    data = await read_json(request, ProductIn)
+    product = await request.app[PRODUCTS].create(data)
+    return success(product.to_json(), status=201)
+
+
+@routes.put("/api/products/{pid}")
+@requires(Role.ADMIN)
+async def update_product(request: web.Request) -> web.Response:
+    pid = path_id(request, "pid")
+    patch = await read_json(request, ProductPatch)
+    product = await request.app[PRODUCTS].update(pid, patch)
+    return success(product.to_json())
+
+
+@routes.delete("/api/products/{pid}")
+@requires(Role.ADMIN)
+async def delete_product(request: web.Request) -> web.Response:
+    pid = path_id(request, "pid")
+    await request.app[PRODUCTS].delete(pid)
+    return success({"_id": pid})

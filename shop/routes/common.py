@@ -1,0 +1,81 @@
+"""Reading requests: JSON bodies, ids and query strings, refused with a clear 4xx."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from shop.errors import Invalid
+from shop.service.ids import parse_id
+from shop.service.models import describe
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+async def read_json[M: BaseModel](request: web.Request, model: type[M]) -> M:
+    """Parse an application/json body into `model` or answer 400/413/415."""
+    if request.content_type != "application/json":
+        raise web.HTTPUnsupportedMediaType(text="the body must be application/json")
+    raw = await request.read()
+    return parse_json(raw, model)
+
+
+async def read_json_or_default[M: BaseModel](request: web.Request, model: type[M]) -> M:
+    """Like read_json, but an empty body means the model's defaults."""
+    if not request.body_exists:
+        return model()
+    return await read_json(request, model)
+
+
+def parse_json[M: BaseModel](raw: bytes | str, model: type[M]) -> M:
+    try:
+        data = json.loads(raw, parse_constant=_refuse_constant)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Invalid(f"body: not valid JSON ({_reason(exc)})") from None
+    if not isinstance(data, dict):
+        raise Invalid("body: must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise Invalid(describe(exc)) from None
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{exc.msg} at position {exc.pos}"
+    return str(exc)
+
+
+def path_id(request: web.Request, name: str) -> str:
+    return parse_id(request.match_info[name], name)
+
+
+def query_params(request: web.Request, allowed: frozenset[str]) -> dict[str, str]:
+    """The query string as single values; unknown or repeated names are refused."""
+    params: dict[str, str] = {}
+    for name, value in request.query.items():
+        if name not in allowed:
+            raise Invalid(f"{name}: is not an accepted query parameter")
+        if name in params:
+            raise Invalid(f"{name}: may be given only once")
+        params[name] = value
+    return params
+
+
+def int_param(params: dict[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = params.get(name)
+    if raw is None:
+        return default
+    # The length check keeps a 5,000-digit "number" from reaching int().
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or not low <= int(raw) <= high:
+        raise Invalid(f"{name}: must be a whole number from {low} to {high}")
+    return int(raw)
+
+
+def success(payload: Any, status: int = 200) -> web.Response:
+    return web.json_response({"status": "success", "payload": payload}, status=status)

@@ -1,0 +1,64 @@
+"""The product listing's query string and its pagination envelope, shared by the API
+and the catalogue page so both accept exactly the same parameters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from yarl import URL
+
+from shop.errors import Invalid
+from shop.routes.common import int_param, query_params
+from shop.service.models import MAX_PAGE_SIZE, Page, Product, ProductQuery, User
+
+LISTING_PARAMS = frozenset({"limit", "page", "sort", "query"})
+MAX_PAGE = 1_000_000
+
+
+def parse_product_query(request: web.Request) -> ProductQuery:
+    params = query_params(request, LISTING_PARAMS)
+    sort = params.get("sort") or None
+    if sort not in (None, "asc", "desc"):
+        raise Invalid("sort: must be asc or desc")
+    query = (params.get("query") or "").strip()
+    if len(query) > 100:
+        raise Invalid("query: must be at most 100 characters")
+    available: bool | None = None
+    category: str | None = None
+    if query.lower() == "available":
+        available = True
+    elif query:
+        category = query
+    return ProductQuery(
+        limit=int_param(params, "limit", 10, 1, MAX_PAGE_SIZE),
+        page=int_param(params, "page", 1, 1, MAX_PAGE),
+        sort=sort,  # type: ignore[arg-type]
+        category=category,
+        available=available,
+    )
+
+
+def page_link(request: web.Request, page: int) -> str:
+    """A relative link to another page that keeps every other parameter."""
+    query = dict(request.query)
+    query["page"] = str(page)
+    return str(URL.build(path=request.path, query=query))
+
+
+def listing_envelope(request: web.Request, page: Page[Product] | Page[User]) -> dict[str, Any]:
+    """The seed's paginated answer: the items and how to reach the pages around them."""
+    has_prev = page.page > 1
+    has_next = page.page < page.total_pages
+    return {
+        "status": "success",
+        "payload": [product.to_json() for product in page.items],
+        "totalPages": page.total_pages,
+        "prevPage": page.page - 1 if has_prev else None,
+        "nextPage": page.page + 1 if has_next else None,
+        "page": page.page,
+        "hasPrevPage": has_prev,
+        "hasNextPage": has_next,
+        "prevLink": page_link(request, page.page - 1) if has_prev else None,
+        "nextLink": page_link(request, page.page + 1) if has_next else None,
+    }

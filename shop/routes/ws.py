@@ -1,0 +1,5 @@
+"""Filled in by its owner."""
+
+from aiohttp import web
+
+routes = web.RouteTableDef()

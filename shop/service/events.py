@@ -1,0 +1,21 @@
+"""What the services announce, and to whom; the realtime hub delivers it."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+
+class Events(Protocol):
+    def publish_products(self, event: dict[str, Any]) -> None:
+        """Send to every socket subscribed to product events."""
+
+    def publish_user(self, uid: str, event: dict[str, Any]) -> None:
+        """Send to every socket of one user, and only theirs."""
+
+
+def product_event(kind: str, product: dict[str, Any]) -> dict[str, Any]:
+    return {"type": f"product.{kind}", "product": product}
+
+
+def cart_event(cart: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "cart.updated", "cart": cart}

@@ -1,0 +1,108 @@
+"""Cookie sessions backed by a server-side session record.
+
+The encrypted cookie only carries a random session id (and the form CSRF token); the
+store holds a hash of that id. Deleting the record ends every copy of the cookie.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+from aiohttp_session import Session, get_session, new_session, session_middleware
+from aiohttp_session.cookie_storage import EncryptedCookieStorage
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from shop.keys import SESSION_ID, SETTINGS, STORE, USER
+from shop.security import Handler, new_csrf_token
+from shop.service.models import User
+from shop.settings import Settings
+
+SID = "sid"
+CSRF = "csrf"
+
+
+def _cookie_key(secret: bytes) -> bytes:
+    # Derived, so the configured secret can be any length and serves only this purpose.
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"shop session").derive(
+        secret
+    )
+
+
+def cookie_storage(settings: Settings) -> EncryptedCookieStorage:
+    return EncryptedCookieStorage(
+        _cookie_key(settings.secret_key),
+        cookie_name="__Host-shop" if settings.https else "shop_session",
+        max_age=settings.session_max_age,
+        httponly=True,
+        samesite="Lax",
+        secure=settings.https,
+        path="/",
+    )
+
+
+def session_setup(settings: Settings) -> list[Middleware]:
+    """The middlewares that load the cookie and the user behind it, in order."""
+    return [session_middleware(cookie_storage(settings)), user_middleware]
+
+
+def _sid_key(sid: str) -> str:
+    # The store keeps only a hash: a copy of the database cannot be turned into cookies.
+    return hashlib.sha256(sid.encode()).hexdigest()
+
+
+@web.middleware
+async def user_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    request[USER] = None
+    request[SESSION_ID] = None
+    session = await get_session(request)
+    sid = session.get(SID)
+    if isinstance(sid, str):
+        user = await request.app[STORE].get_session_user(_sid_key(sid), time.time())
+        if user is None:
+            session.invalidate()
+        else:
+            request[USER] = user
+            request[SESSION_ID] = _sid_key(sid)
+    return await handler(request)
+
+
+async def log_in(request: web.Request, user: User) -> None:
+    """Start a fresh session for `user`: a new cookie, never the one the client brought."""
+    settings = request.app[SETTINGS]
+    store = request.app[STORE]
+    old = request.get(SESSION_ID)
+    if old is not None:
+        await store.delete_session(old)
+    session = await new_session(request)
+    sid = secrets.token_urlsafe(32)
+    await store.create_session(_sid_key(sid), user.id, time.time() + settings.session_max_age)
+    session[SID] = sid
+    session[CSRF] = new_csrf_token()
+    request[USER] = user
+    request[SESSION_ID] = _sid_key(sid)
+
+
+async def log_out(request: web.Request) -> None:
+    """End this session everywhere its cookie was copied, and clear the cookie."""
+    sid = request.get(SESSION_ID)
+    if sid is not None:
+        await request.app[STORE].delete_session(sid)
+    session = await get_session(request)
+    session.invalidate()
+    request[USER] = None
+    request[SESSION_ID] = None
+
+
+async def csrf_token(request: web.Request) -> str:
+    """The session's form token, created on first use."""
+    session: Session = await get_session(request)
+    token = session.get(CSRF)
+    if not isinstance(token, str):
+        token = new_csrf_token()
+        session[CSRF] = token
+    return token

@@ -1,0 +1,123 @@
+"""Settings read from the environment and validated once, at start-up."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+SECRET_KEY_FILE = "secret.key"  # noqa: S105 (a file name, not a secret)
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one line for the operator."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str
+    data_dir: Path
+    secret_key: bytes = field(repr=False)
+    host: str = "127.0.0.1"
+    port: int = 8080
+    https: bool = False
+    session_max_age: int = 7 * 24 * 3600
+    # Login throttling: failures allowed per window, per account and per client address.
+    login_max_failures: int = 5
+    login_window: float = 15 * 60
+    # Hashing parameters can be lowered in tests; production uses OWASP's Argon2id choice.
+    argon2_time_cost: int = 2
+    argon2_memory_kib: int = 19 * 1024
+    client_max_size: int = 64 * 1024
+    trust_forwarded: bool = False
+
+    @property
+    def is_mongo(self) -> bool:
+        return self.database_url.startswith(("mongodb://", "mongodb+srv://"))
+
+    @property
+    def sqlite_path(self) -> Path:
+        return Path(urlsplit(self.database_url).path)
+
+
+def _port(name: str, raw: str) -> int:
+    try:
+        port = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a port number, got {raw!r}") from None
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"{name} must be between 0 and 65535, got {port}")
+    return port
+
+
+def _flag(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"", "0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be 1 or 0, got {raw!r}")
+
+
+def database_url(raw: str | None, data_dir: Path) -> str:
+    """Validate SHOP_DATABASE_URL, defaulting to SQLite in the data dir."""
+    if not raw:
+        return f"sqlite:///{(data_dir / 'shop.db').resolve()}"
+    parts = urlsplit(raw)
+    if parts.scheme == "sqlite":
+        if parts.netloc or not parts.path or parts.path == "/":
+            raise ConfigError(
+                "SHOP_DATABASE_URL: a SQLite URL is sqlite:///path/to/shop.db "
+                "(three slashes, then the file path)"
+            )
+        return raw
+    if parts.scheme in {"mongodb", "mongodb+srv"}:
+        if not parts.path.strip("/"):
+            raise ConfigError(
+                "SHOP_DATABASE_URL: the MongoDB URL must name a database, e.g. mongodb://host/shop"
+            )
+        return raw
+    raise ConfigError("SHOP_DATABASE_URL must start with sqlite:///, mongodb:// or mongodb+srv://")
+
+
+def load_secret_key(raw: str | None, data_dir: Path) -> bytes:
+    """The configured key, or one generated on first start and kept with mode 0600."""
+    if raw:
+        if len(raw) < 32:
+            raise ConfigError("SHOP_SECRET_KEY must be at least 32 characters")
+        return raw.encode()
+    path = data_dir / SECRET_KEY_FILE
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            # O_EXCL: two processes starting at once must not each write a different key.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            key = path.read_bytes().strip()
+        else:
+            key = secrets.token_urlsafe(48).encode()
+            with os.fdopen(fd, "wb") as out:
+                out.write(key + b"\n")
+    except OSError as exc:
+        raise ConfigError(f"cannot keep the secret key in {path}: {exc.strerror}") from None
+    if len(key) < 32:
+        raise ConfigError(f"the secret key in {path} is too short; delete it to make a new one")
+    return key
+
+
+def from_env(env: Mapping[str, str] | None = None) -> Settings:
+    """Read SHOP_* variables; raise ConfigError with one line naming the bad one."""
+    env = os.environ if env is None else env
+    data_dir = Path(env.get("SHOP_DATA_DIR") or "./var")
+    return Settings(
+        database_url=database_url(env.get("SHOP_DATABASE_URL"), data_dir),
+        data_dir=data_dir,
+        secret_key=load_secret_key(env.get("SHOP_SECRET_KEY"), data_dir),
+        host=env.get("SHOP_HOST") or "127.0.0.1",
+        port=_port("SHOP_PORT", env.get("SHOP_PORT") or "8080"),
+        https=_flag("SHOP_HTTPS", env.get("SHOP_HTTPS", "")),
+        trust_forwarded=_flag("SHOP_TRUST_FORWARDED", env.get("SHOP_TRUST_FORWARDED", "")),
+    )

@@ -1,0 +1,16 @@
+"""Pick and open the adapter the database URL names."""
+
+from __future__ import annotations
+
+from shop.settings import Settings
+from shop.store.base import Store
+
+
+async def open_store(settings: Settings) -> Store:
+    if settings.is_mongo:
+        from shop.store.mongo import MongoStore
+
+        return await MongoStore.open(settings.database_url)
+    from shop.store.sqlite import SQLiteStore
+
+    return await SQLiteStore.open(settings.sqlite_path)
