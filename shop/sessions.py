@@ -12,7 +12,7 @@ import time
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
-from aiohttp_session import Session, get_session, new_session, session_middleware
+from aiohttp_session import Session
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -45,6 +45,46 @@ def cookie_storage(settings: Settings) -> EncryptedCookieStorage:
     )
 
 
+SESSION = web.RequestKey("shop.session", Session)
+
+
+def session_middleware(storage: EncryptedCookieStorage) -> Middleware:
+    """Load the cookie session before the handler and save it after, when it changed.
+
+    Our own loop around aiohttp-session's storage, with typed request keys (its own
+    middleware uses string keys) and so error answers also carry a cleared cookie.
+    """
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        request[SESSION] = await storage.load_session(request)
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            # Redirects are raised; a login that redirects must still set its cookie.
+            await _save(storage, request, exc)
+            raise
+        if isinstance(response, web.Response) and not response.prepared:
+            await _save(storage, request, response)
+        return response
+
+    return middleware
+
+
+async def _save(
+    storage: EncryptedCookieStorage, request: web.Request, response: web.StreamResponse
+) -> None:
+    session = request[SESSION]
+    # aiohttp-session exposes no public "changed" flag; its own middleware reads this one.
+    if session._changed:
+        await storage.save_session(request, response, session)
+
+
+def session_of(request: web.Request) -> Session:
+    """This request's cookie session (loaded by the session middleware)."""
+    return request[SESSION]
+
+
 def session_setup(settings: Settings) -> list[Middleware]:
     """The middlewares that load the cookie and the user behind it, in order."""
     return [session_middleware(cookie_storage(settings)), user_middleware]
@@ -59,7 +99,7 @@ def _sid_key(sid: str) -> str:
 async def user_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     request[USER] = None
     request[SESSION_ID] = None
-    session = await get_session(request)
+    session = session_of(request)
     sid = session.get(SID)
     if isinstance(sid, str):
         user = await request.app[STORE].get_session_user(_sid_key(sid), time.time())
@@ -78,7 +118,9 @@ async def log_in(request: web.Request, user: User) -> None:
     old = request.get(SESSION_ID)
     if old is not None:
         await store.delete_session(old)
-    session = await new_session(request)
+    # A new Session object gets a new cookie: the one the client brought is never reused.
+    session = Session(None, data=None, new=True, max_age=settings.session_max_age)
+    request[SESSION] = session
     sid = secrets.token_urlsafe(32)
     await store.create_session(_sid_key(sid), user.id, time.time() + settings.session_max_age)
     session[SID] = sid
@@ -92,15 +134,14 @@ async def log_out(request: web.Request) -> None:
     sid = request.get(SESSION_ID)
     if sid is not None:
         await request.app[STORE].delete_session(sid)
-    session = await get_session(request)
-    session.invalidate()
+    session_of(request).invalidate()
     request[USER] = None
     request[SESSION_ID] = None
 
 
-async def csrf_token(request: web.Request) -> str:
+def csrf_token(request: web.Request) -> str:
     """The session's form token, created on first use."""
-    session: Session = await get_session(request)
+    session = session_of(request)
     token = session.get(CSRF)
     if not isinstance(token, str):
         token = new_csrf_token()
