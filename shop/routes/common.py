@@ -13,10 +13,6 @@ from shop.service.ids import parse_id
 from shop.service.models import describe
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number JSON allows")
-
-
 async def read_json[M: BaseModel](request: web.Request, model: type[M]) -> M:
     """Parse an application/json body into `model` or answer 400/413/415."""
     if request.content_type != "application/json":
@@ -34,8 +30,10 @@ async def read_json_or_default[M: BaseModel](request: web.Request, model: type[M
 
 def parse_json[M: BaseModel](raw: bytes | str, model: type[M]) -> M:
     try:
-        data = json.loads(raw, parse_constant=_refuse_constant)
-    except (ValueError, UnicodeDecodeError) as exc:
+        # NaN and Infinity are read as floats so that the model refuses them by field name
+        # (every input model is strict and allow_inf_nan=False).
+        data = json.loads(raw, parse_constant=float)
+    except (ValueError, RecursionError) as exc:
         raise Invalid(f"body: not valid JSON ({_reason(exc)})") from None
     if not isinstance(data, dict):
         raise Invalid("body: must be a JSON object")
@@ -48,6 +46,8 @@ def parse_json[M: BaseModel](raw: bytes | str, model: type[M]) -> M:
 def _reason(exc: Exception) -> str:
     if isinstance(exc, json.JSONDecodeError):
         return f"{exc.msg} at position {exc.pos}"
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
     return str(exc)
 
 

@@ -149,6 +149,11 @@ class ProductQuery:
 def _no_operator(value: str) -> str:
     if value.startswith("$"):
         raise ValueError("must not start with '$'")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate ("\ud800") is valid JSON but no store can keep it.
+        raise ValueError("must be valid text") from None
     return value
 
 
