@@ -14,6 +14,7 @@ from shop.keys import CARTS, HUB, PASSWORDS, PRODUCTS, SETTINGS, STORE, THROTTLE
 from shop.middlewares import access_log_middleware, add_security_headers
 from shop.realtime import Hub
 from shop.routes import api_carts, api_products, api_sessions, api_users, health, pages, ws
+from shop.routes.layout import page_context
 from shop.security import LoginThrottle, PasswordHasher, origin_middleware
 from shop.service.carts import CartService
 from shop.service.products import ProductService
@@ -37,7 +38,7 @@ async def store_context(app: web.Application) -> AsyncIterator[None]:
     )
     app[PRODUCTS] = ProductService(store, app[HUB])
     app[CARTS] = CartService(store, app[HUB])
-    app[USERS] = UserService(store, app[PASSWORDS], app[THROTTLE])
+    app[USERS] = UserService(store, app[PASSWORDS], app[THROTTLE], app[HUB])
     try:
         yield
     finally:
@@ -68,6 +69,8 @@ def create_app(settings: Settings) -> web.Application:
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=jinja2.select_autoescape(default=True),
     )
+    # Run by shop.views.render at render time (see there why not by aiohttp_jinja2's middleware).
+    app[aiohttp_jinja2.APP_CONTEXT_PROCESSORS_KEY] = (page_context,)
     app.cleanup_ctx.append(store_context)
     app.on_shutdown.append(close_websockets)
     app.on_response_prepare.append(add_security_headers)

@@ -10,8 +10,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 
-import aiohttp_jinja2
 from aiohttp import web
+
+from shop.store.base import StoreUnavailable
+from shop.views import render
 
 log = logging.getLogger("shop.errors")
 
@@ -64,10 +66,10 @@ def _envelope(status: int, message: str, headers: dict[str, str] | None = None) 
     return web.json_response({"status": "error", "error": message}, status=status, headers=headers)
 
 
-def _page(
+async def _page(
     request: web.Request, status: int, message: str, headers: dict[str, str] | None = None
 ) -> web.Response:
-    response = aiohttp_jinja2.render_template(
+    response = await render(
         "error.html",
         request,
         {"status": status, "title": HTTPStatus(status).phrase, "message": message},
@@ -84,12 +86,12 @@ def _login_redirect(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(location=str(location))
 
 
-def error_response(
+async def error_response(
     request: web.Request, status: int, message: str, **headers: str
 ) -> web.Response:
     if wants_json(request):
         return _envelope(status, message, headers or None)
-    return _page(request, status, message, headers or None)
+    return await _page(request, status, message, headers or None)
 
 
 HTTP_MESSAGES = {
@@ -111,18 +113,23 @@ async def error_middleware(
             return _envelope(exc.status, exc.message)
         return _login_redirect(request)
     except TooManyRequests as exc:
-        return error_response(
+        return await error_response(
             request, exc.status, exc.message, **{"Retry-After": str(exc.retry_after)}
         )
     except ShopError as exc:
-        return error_response(request, exc.status, exc.message)
+        return await error_response(request, exc.status, exc.message)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
         message = HTTP_MESSAGES.get(exc.status) or exc.reason.lower()
         headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else {}
-        return error_response(request, exc.status, message, **headers)
+        return await error_response(request, exc.status, message, **headers)
+    except StoreUnavailable:
+        log.warning("store unavailable on %s %s", request.method, request.path)
+        return await error_response(
+            request, 503, "the shop's database is unavailable, try again soon"
+        )
     except Exception:
         # The client learns nothing about the failure; the log keeps the traceback.
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return error_response(request, 500, "internal error")
+        return await error_response(request, 500, "internal error")

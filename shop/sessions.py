@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from shop.keys import SESSION_ID, SETTINGS, STORE, USER
+from shop.realtime import end_session_sockets
 from shop.security import Handler, new_csrf_token
 from shop.service.models import User
 from shop.settings import Settings
@@ -57,7 +58,12 @@ def session_middleware(storage: EncryptedCookieStorage) -> Middleware:
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        request[SESSION] = await storage.load_session(request)
+        try:
+            request[SESSION] = await storage.load_session(request)
+        except UnicodeError:
+            # Header bytes that are not UTF-8 reach the storage as surrogates and fail to
+            # encode: a cookie no server ever issued, so the client is simply anonymous.
+            request[SESSION] = Session(None, data=None, new=True, max_age=storage.max_age)
         try:
             response = await handler(request)
         except web.HTTPException as exc:
@@ -117,6 +123,7 @@ async def log_in(request: web.Request, user: User) -> None:
     store = request.app[STORE]
     old = request.get(SESSION_ID)
     if old is not None:
+        end_session_sockets(request)
         await store.delete_session(old)
     # A new Session object gets a new cookie: the one the client brought is never reused.
     session = Session(None, data=None, new=True, max_age=settings.session_max_age)
@@ -133,6 +140,7 @@ async def log_out(request: web.Request) -> None:
     """End this session everywhere its cookie was copied, and clear the cookie."""
     sid = request.get(SESSION_ID)
     if sid is not None:
+        end_session_sockets(request)
         await request.app[STORE].delete_session(sid)
     session_of(request).invalidate()
     request[USER] = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from shop.keys import PRODUCTS
-from shop.routes.common import path_id, read_json, success
+from shop.routes.common import json_response, path_id, read_json, success
 from shop.routes.listing import listing_envelope, parse_product_query
 from shop.security import requires
 from shop.service.models import ProductIn, ProductPatch, Role
@@ -16,7 +16,7 @@ routes = web.RouteTableDef()
 @routes.get("/api/products", name="api_products")
 async def list_products(request: web.Request) -> web.Response:
     page = await request.app[PRODUCTS].list(parse_product_query(request))
-    return web.json_response(listing_envelope(request, page))
+    return json_response(listing_envelope(request, page))
 
 
 @routes.get("/api/products/{pid}")

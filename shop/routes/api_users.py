@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from shop.keys import USERS
-from shop.routes.common import int_param, path_id, query_params, read_json, success
+from shop.routes.common import int_param, json_response, path_id, query_params, read_json, success
 from shop.routes.listing import MAX_PAGE, listing_envelope
 from shop.security import current_user, requires
 from shop.service.models import MAX_PAGE_SIZE, PasswordChangeIn, Role, UserIn
@@ -28,7 +28,7 @@ async def list_users(request: web.Request) -> web.Response:
     limit = int_param(params, "limit", 10, 1, MAX_PAGE_SIZE)
     page_no = int_param(params, "page", 1, 1, MAX_PAGE)
     page = await request.app[USERS].list(limit, page_no)
-    return web.json_response(listing_envelope(request, page))
+    return json_response(listing_envelope(request, page))
 
 
 @routes.put("/api/users/me/password")

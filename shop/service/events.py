@@ -12,6 +12,9 @@ class Events(Protocol):
     def publish_user(self, uid: str, event: dict[str, Any]) -> None:
         """Send to every socket of one user, and only theirs."""
 
+    def disconnect_user(self, uid: str, session: str | None = None) -> None:
+        """Close the user's sockets (those of one session, when given): that session ended."""
+
 
 def product_event(kind: str, product: dict[str, Any]) -> dict[str, Any]:
     return {"type": f"product.{kind}", "product": product}

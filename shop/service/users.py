@@ -6,6 +6,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from shop.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from shop.security import LoginThrottle, PasswordHasher
+from shop.service.events import Events
 from shop.service.ids import new_id
 from shop.service.models import Email, Page, Password, Role, User, UserIn
 from shop.store.base import DuplicateKey, Store
@@ -22,10 +23,13 @@ def _parse[T](adapter: TypeAdapter[T], value: object, field: str) -> T:
 
 
 class UserService:
-    def __init__(self, store: Store, passwords: PasswordHasher, throttle: LoginThrottle) -> None:
+    def __init__(
+        self, store: Store, passwords: PasswordHasher, throttle: LoginThrottle, events: Events
+    ) -> None:
         self._store = store
         self._passwords = passwords
         self._throttle = throttle
+        self._events = events
 
     async def register(self, data: UserIn, role: Role = Role.USER) -> User:
         """Create the user and their cart; the role never comes from the request."""
@@ -74,16 +78,23 @@ class UserService:
             raise Forbidden("you may delete only your own account")
         if not await self._store.delete_user(uid):
             raise NotFound(f"user {uid} not found")
+        self._events.disconnect_user(uid)
 
     async def change_password(self, actor: User, current: str, new: str) -> None:
         """Set a new password and end every session of the user."""
+        # Throttled like login: a stolen session must not become a password oracle.
+        keys = [f"account:{actor.email}"]
+        self._throttle.check(keys)
         if not await self._passwords.verify(actor.password_hash, current):
+            self._throttle.fail(keys)
             raise Forbidden("current_password: does not match")
         await self._store.set_password_hash(actor.id, await self._passwords.hash(new))
         await self._store.delete_user_sessions(actor.id)
+        self._events.disconnect_user(actor.id)
 
     async def end_sessions(self, actor: User) -> None:
         await self._store.delete_user_sessions(actor.id)
+        self._events.disconnect_user(actor.id)
 
     async def create_admin(self, email: str, password: str) -> tuple[User, bool]:
         """Make `email` an admin, creating the account if needed; True when created.
@@ -97,6 +108,7 @@ class UserService:
             await self._store.set_role(existing.id, Role.ADMIN)
             await self._store.set_password_hash(existing.id, await self._passwords.hash(password))
             await self._store.delete_user_sessions(existing.id)
+            self._events.disconnect_user(existing.id)
             return await self.get(existing.id), False
         data = UserIn(
             first_name="Admin", last_name="Admin", email=email, age=18, password=password

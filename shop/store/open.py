@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from shop.settings import Settings
 from shop.store.base import Store
 
@@ -11,6 +13,8 @@ async def open_store(settings: Settings) -> Store:
         from shop.store.mongo import MongoStore
 
         return await MongoStore.open(settings.database_url)
+    from shop.store.cache import CatalogueCache
     from shop.store.sqlite import SQLiteStore
 
-    return await SQLiteStore.open(settings.sqlite_path)
+    # One process writes an embedded database, so it may cache what it wrote.
+    return cast(Store, CatalogueCache(await SQLiteStore.open(settings.sqlite_path)))

@@ -1,0 +1,87 @@
+"""The catalogue pages: the product listing, one product, and the live product list."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from yarl import URL
+
+from shop.keys import PRODUCTS
+from shop.routes.common import path_id
+from shop.routes.listing import page_link, parse_product_query
+from shop.service.models import MAX_PAGE_SIZE, Product, ProductQuery
+from shop.views import render
+
+routes = web.RouteTableDef()
+
+PAGE_SIZES = (10, 20, 50, 100)
+# The empty card the live pages clone (in a <template>) for products created after loading.
+BLANK_PRODUCT = Product(
+    id="", title="", description="", code="", price=0.0, status=True, stock=0, category=""
+)
+
+
+def page_numbers(current: int, total: int, spread: int = 2) -> list[int | None]:
+    """The pages to link: the first, the last and those around `current`; None is a gap."""
+    wanted = {1, total, *range(current - spread, current + spread + 1)}
+    numbers: list[int | None] = []
+    previous = 0
+    for number in sorted(n for n in wanted if 1 <= n <= total):
+        if number > previous + 1:
+            numbers.append(None)
+        numbers.append(number)
+        previous = number
+    return numbers
+
+
+@routes.get("/")
+async def home(request: web.Request) -> web.Response:
+    raise web.HTTPSeeOther(location="/products")
+
+
+@routes.get("/products", name="products")
+async def products(request: web.Request) -> web.Response:
+    query = parse_product_query(request)
+    page = await request.app[PRODUCTS].list(query)
+    unfiltered = query.sort is None and query.category is None and query.available is None
+    numbers = page_numbers(page.page, page.total_pages)
+    context = {
+        "page": page,
+        "filters": {
+            "query": request.query.get("query", ""),
+            "sort": query.sort or "",
+            "limit": query.limit,
+        },
+        "filtered": not unfiltered,
+        "page_sizes": sorted({*PAGE_SIZES, query.limit}),
+        "categories": sorted({product.category for product in page.items}),
+        "prev_link": page_link(request, page.page - 1) if page.page > 1 else None,
+        "next_link": page_link(request, page.page + 1) if page.page < page.total_pages else None,
+        "page_links": [(n, page_link(request, n) if n else None) for n in numbers],
+        # Products created later come last in the default order: the live script adds
+        # them only to the last page of an unfiltered listing, while there is room.
+        "live_append": unfiltered and page.page >= page.total_pages,
+        "api_source": str(URL.build(path="/api/products", query=request.query)),
+        "blank_product": BLANK_PRODUCT,
+    }
+    return await render("products.html", request, context)
+
+
+@routes.get("/products/{pid}", name="product")
+async def product(request: web.Request) -> web.Response:
+    item = await request.app[PRODUCTS].get(path_id(request, "pid"))
+    return await render("product.html", request, {"product": item})
+
+
+async def realtime_products(request: web.Request) -> web.Response:
+    page = await request.app[PRODUCTS].list(ProductQuery(limit=MAX_PAGE_SIZE))
+    context = {
+        "page": page,
+        "api_source": f"/api/products?limit={MAX_PAGE_SIZE}",
+        "blank_product": BLANK_PRODUCT,
+    }
+    return await render("realtime.html", request, context)
+
+
+# The course's page is /realTimeProducts; the lowercase spelling is served too.
+routes.get("/realtimeproducts", name="realtime")(realtime_products)
+routes.get("/realTimeProducts")(realtime_products)

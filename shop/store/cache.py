@@ -1,0 +1,103 @@
+"""A read-through cache of the catalogue, for a store this process alone writes.
+
+The embedded SQLite store has one writer: this process. Every product change passes
+through here, so cached products and listing pages are dropped exactly when they change
+and reads of a busy catalogue skip the database. MongoDB is not wrapped: other shop
+processes may write it.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+
+from shop.service.models import Page, Product, ProductQuery
+from shop.store.base import Store
+
+MAX_PRODUCTS = 10_000
+MAX_PAGES = 1_000
+
+
+class _Lru[K, V]:
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[K, V] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
+
+    def put(self, key: K, value: V) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        if len(self._items) > self._size:
+            self._items.popitem(last=False)
+
+    def drop(self, key: K) -> None:
+        self._items.pop(key, None)
+
+    def clear(self) -> None:
+        self._items.clear()
+
+
+class CatalogueCache:
+    """Wraps a Store: products and listing pages come from memory until they change."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._products: _Lru[str, Product] = _Lru(MAX_PRODUCTS)
+        self._pages: _Lru[ProductQuery, Page[Product]] = _Lru(MAX_PAGES)
+        # Bumped by every product write: a read that started before a write must not
+        # put its (possibly older) answer into the cache after the write dropped it.
+        self._generation = 0
+
+    def __getattr__(self, name: str) -> Any:
+        # Everything but the catalogue goes straight to the store.
+        return getattr(self._store, name)
+
+    def _changed(self) -> None:
+        self._generation += 1
+        self._pages.clear()
+
+    async def get_product(self, pid: str) -> Product | None:
+        product = self._products.get(pid)
+        if product is not None:
+            return product
+        generation = self._generation
+        product = await self._store.get_product(pid)
+        if product is not None and generation == self._generation:
+            self._products.put(pid, product)
+        return product
+
+    async def list_products(self, query: ProductQuery) -> Page[Product]:
+        page = self._pages.get(query)
+        if page is not None:
+            return page
+        generation = self._generation
+        page = await self._store.list_products(query)
+        if generation == self._generation:
+            self._pages.put(query, page)
+        return page
+
+    async def insert_product(self, product: Product) -> None:
+        try:
+            await self._store.insert_product(product)
+        finally:
+            self._changed()
+
+    async def update_product(self, pid: str, changes: Mapping[str, Any]) -> Product | None:
+        try:
+            return await self._store.update_product(pid, changes)
+        finally:
+            self._products.drop(pid)
+            self._changed()
+
+    async def delete_product(self, pid: str) -> bool:
+        try:
+            return await self._store.delete_product(pid)
+        finally:
+            self._products.drop(pid)
+            self._changed()
