@@ -19,7 +19,7 @@ from shop.security import LoginThrottle, PasswordHasher, origin_middleware
 from shop.service.carts import CartService
 from shop.service.products import ProductService
 from shop.service.users import UserService
-from shop.sessions import session_setup
+from shop.sessions import purge_expired_sessions, session_setup
 from shop.settings import Settings
 from shop.store.open import open_store
 
@@ -72,6 +72,7 @@ def create_app(settings: Settings) -> web.Application:
     # Run by shop.views.render at render time (see there why not by aiohttp_jinja2's middleware).
     app[aiohttp_jinja2.APP_CONTEXT_PROCESSORS_KEY] = (page_context,)
     app.cleanup_ctx.append(store_context)
+    app.cleanup_ctx.append(purge_expired_sessions)
     app.on_shutdown.append(close_websockets)
     app.on_response_prepare.append(add_security_headers)
     for module in (health, api_products, api_carts, api_users, api_sessions, pages, ws):

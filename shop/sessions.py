@@ -6,9 +6,13 @@ store holds a hash of that id. Deleting the record ends every copy of the cookie
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
+import logging
 import secrets
 import time
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
@@ -22,6 +26,9 @@ from shop.realtime import end_session_sockets
 from shop.security import Handler, new_csrf_token
 from shop.service.models import User
 from shop.settings import Settings
+from shop.store.base import StoreError
+
+log = logging.getLogger("shop.sessions")
 
 SID = "sid"
 CSRF = "csrf"
@@ -155,3 +162,29 @@ def csrf_token(request: web.Request) -> str:
         token = new_csrf_token()
         session[CSRF] = token
     return token
+
+
+PURGE_INTERVAL = 3600.0
+
+
+async def purge_expired_sessions(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx: delete expired session records hourly, so the table stays small."""
+
+    async def purge_forever() -> None:
+        while True:
+            try:
+                removed = await app[STORE].purge_sessions(time.time())
+            except StoreError:
+                log.warning("could not purge expired sessions; will retry")
+            else:
+                if removed:
+                    log.info("purged %d expired sessions", removed)
+            await asyncio.sleep(PURGE_INTERVAL)
+
+    task = asyncio.get_running_loop().create_task(purge_forever())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
