@@ -5,40 +5,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import logging
 import sys
 from collections.abc import Sequence
-from logging.handlers import QueueHandler, QueueListener
-from queue import SimpleQueue
 
 from aiohttp import web
 
+from shop import logs
 from shop.errors import ShopError
 from shop.settings import ConfigError, Settings, from_env
 from shop.store.base import StoreError
 
 
-def _start_logging() -> QueueListener:
-    """Send log records to a thread that formats and writes them.
-
-    The access log writes a line per request; formatting and the write to stderr would
-    otherwise cost the event loop a large share of a fast request.
-    """
-    queue: SimpleQueue[logging.LogRecord] = SimpleQueue()
-    output = logging.StreamHandler()
-    output.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    root = logging.getLogger()
-    root.setLevel(logging.INFO)
-    root.addHandler(QueueHandler(queue))
-    listener = QueueListener(queue, output)
-    listener.start()
-    return listener
-
-
 def _serve(settings: Settings, host: str | None, port: int | None) -> None:
     from shop.app import create_app
 
-    listener = _start_logging()
+    log_output = logs.configure()
     try:
         web.run_app(
             create_app(settings),
@@ -48,7 +29,7 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
             print=lambda message: print(message, flush=True),
         )
     finally:
-        listener.stop()
+        log_output.flush()
 
 
 async def _create_admin(settings: Settings, email: str, password: str) -> str:

@@ -58,7 +58,7 @@ async def access_log_middleware(request: web.Request, handler: Handler) -> web.S
         user = request.get(USER)
         # Path only: query strings and bodies can hold what a log must never keep.
         access_log.info(
-            "method=%s path=%s status=%d duration_ms=%.1f user=%s",
+            "method=%s path=%s status=%d duration_ms=%.2f user=%s",
             request.method,
             request.path,
             status,

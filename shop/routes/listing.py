@@ -4,9 +4,9 @@ and the catalogue page so both accept exactly the same parameters."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
-from yarl import URL
 
 from shop.errors import Invalid
 from shop.routes.common import int_param, query_params
@@ -43,7 +43,7 @@ def page_link(request: web.Request, page: int) -> str:
     """A relative link to another page that keeps every other parameter."""
     query = dict(request.query)
     query["page"] = str(page)
-    return str(URL.build(path=request.path, query=query))
+    return f"{request.path}?{urlencode(query)}"
 
 
 def listing_envelope(request: web.Request, page: Page[Product] | Page[User]) -> dict[str, Any]:
