@@ -42,6 +42,8 @@ HOST = "127.0.0.1"  # loopback only: this never loads anything but our own proce
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 CATEGORIES = [f"Category {n:02d}" for n in range(20)]
 ROTATED_PIDS = 100
+WIDE_PIDS = 20_000
+UNCACHED = "GET /api/products/:pid, 20k ids"
 START_TIMEOUT = 60.0
 BASE_FLOOR = 0.35  # list and get at the smallest catalogue, as a share of the bare rate
 SCALE_FLOOR = 0.5  # largest catalogue's rate as a share of the smallest's
@@ -401,12 +403,15 @@ def log_in(port: int) -> tuple[str, str]:
     return _session_cookie(response), cart
 
 
-def shop_loads(cookie: str, cart: str, pids: list[str]) -> list[Load]:
+def shop_loads(cookie: str, cart: str, pids: list[str], wide: list[str]) -> list[Load]:
     # Add-to-cart rotates over the same pids, so after the first lap the cart holds one
     # line per pid and every answer (and cart event) carries all of them.
     return [
         Load("GET /api/products?limit=10", ("/api/products?limit=10",)),
         Load("GET /api/products/:pid", tuple(f"/api/products/{pid}" for pid in pids)),
+        # Reported, not a target: more ids than the catalogue cache holds (10,000), so at
+        # 100,000 products every read misses it and goes to SQLite.
+        Load(UNCACHED, tuple(f"/api/products/{pid}" for pid in wide)),
         Load(
             "POST /api/carts/:cid/product/:pid",
             tuple(f"/api/carts/{cart}/product/{pid}" for pid in pids),
@@ -438,7 +443,12 @@ def measure_shop(size: int, args: argparse.Namespace, rng: random.Random) -> lis
         log = data_dir / "server.log"
         with serving(argv, port, "/healthz", log, env=shop_env(data_dir)):
             cookie, cart = log_in(port)
-            loads = shop_loads(cookie, cart, rng.sample(pids, min(ROTATED_PIDS, len(pids))))
+            loads = shop_loads(
+                cookie,
+                cart,
+                rng.sample(pids, min(ROTATED_PIDS, len(pids))),
+                rng.sample(pids, min(WIDE_PIDS, len(pids))),
+            )
             for load in loads:
                 check_once(port, load)
             return [measure(load, size, port, data_dir, args) for load in loads]
@@ -484,7 +494,7 @@ def report(bare: list[Result], shop: list[Result], sizes: list[int]) -> bool:
         ok &= passed
         print(f"  {verdict(passed)}  {endpoint:<34} {ratio:.2f} of bare (>= {BASE_FLOOR})")
     if large != small:
-        for endpoint in dict.fromkeys(r.endpoint for r in shop):
+        for endpoint in dict.fromkeys(r.endpoint for r in shop if r.endpoint != UNCACHED):
             ratio = by_key[endpoint, large].rps / by_key[endpoint, small].rps
             passed = ratio >= SCALE_FLOOR
             ok &= passed
