@@ -4,7 +4,7 @@ and the headers and markup the CSP relies on."""
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -14,11 +14,10 @@ from yarl import URL
 from shop.keys import STORE
 from shop.store.base import StoreUnavailable
 from tests.conftest import PASSWORD, Auth, Client
+from tests.envelopes import MISSING_ID, NewBrowser
 
 ProductBody = Callable[..., dict[str, Any]]
-NewBrowser = Callable[[], Awaitable[Client]]
 
-MISSING_ID = "0123456789abcdef01234567"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
 INLINE_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.IGNORECASE)

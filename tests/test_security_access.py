@@ -4,7 +4,7 @@ fields a request may set. Every attack goes through HTTP, once per store."""
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,8 +13,8 @@ import pytest
 from shop.keys import PRODUCTS, STORE
 from shop.service.models import ProductIn, ProductQuery, Role
 from tests.conftest import PASSWORD, Auth, Client
+from tests.envelopes import NewBrowser
 
-NewBrowser = Callable[[], Awaitable[Client]]
 ProductBody = Callable[..., dict[str, Any]]
 
 # Well-formed ids of nothing: an anonymous caller is refused before any lookup.

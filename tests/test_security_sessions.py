@@ -16,13 +16,12 @@ from aiohttp import ClientResponse
 
 from shop.keys import STORE
 from tests.conftest import PASSWORD, Auth, Client
+from tests.envelopes import NewBrowser
 
 COOKIE = "shop_session"
 HTTPS_COOKIE = "__Host-shop"
 NEW_PASSWORD = "a different long passphrase"
 MAX_COOKIE_LIFETIME = 30 * 24 * 3600
-
-NewBrowser = Callable[[], Awaitable[Client]]
 
 
 def set_cookie(response: ClientResponse, name: str = COOKIE) -> Morsel[str]:

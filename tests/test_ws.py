@@ -27,11 +27,10 @@ from shop.realtime import SESSION_ENDED, Hub
 from shop.routes import ws as ws_route
 from shop.routes.ws import BURST, MAX_MESSAGE
 from tests.conftest import PASSWORD, Auth, Client
+from tests.envelopes import MISSING_ID, NewBrowser
 
 TIMEOUT = 5.0
-MISSING_ID = "0123456789abcdef01234567"
 
-NewBrowser = Callable[[], Awaitable[Client]]
 ProductBody = Callable[..., dict[str, Any]]
 Socket = ClientWebSocketResponse
 Connect = Callable[[Client], Awaitable[tuple[Socket, dict[str, Any]]]]
