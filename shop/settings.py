@@ -91,7 +91,7 @@ def load_secret_key(raw: str | None, data_dir: Path) -> bytes:
         return raw.encode()
     path = data_dir / SECRET_KEY_FILE
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         try:
             # O_EXCL: two processes starting at once must not each write a different key.
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -237,6 +237,18 @@ async def test_secret_key_file_is_created_readable_only_by_its_owner(tmp_path: P
     assert len(key_file.read_bytes().strip()) >= 32
 
 
+async def test_data_dir_and_database_are_readable_only_by_their_owner(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    code, _, err = await run_cli(
+        shop_env(data_dir), "create-admin", "--email", "a@b.co", "--password-stdin", stdin=PASSWORD
+    )
+    assert code == 0, err
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+    database = data_dir / "shop.db"
+    for path in (database, *data_dir.glob("shop.db-*")):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+
 async def test_secret_key_file_is_reused_on_the_next_run(tmp_path: Path) -> None:
     env = shop_env(tmp_path)
     args = ("create-admin", "--email", "a@b.co", "--password-stdin")

@@ -359,7 +359,10 @@ class SQLiteStore:
 
 # -- worker-thread helpers ---------------------------------------------------------------
 def _connect(path: Path) -> sqlite3.Connection:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # The file holds password and session hashes: readable by the shop's user alone.
+    # (SQLite gives the -wal and -shm files the database file's permissions.)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=True)
     # Only the worker thread uses it; it is created there and the pool has one thread.
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     try:
