@@ -113,6 +113,11 @@
     setText(root, ".product-title", product.title);
     if (product.price !== undefined) setText(root, ".product-price", money(product.price));
     setText(root, ".product-stock", product.stock);
+    if (product.stock !== undefined) {
+      root.querySelectorAll(".stock").forEach(function (stock) {
+        stock.dataset.stock = String(product.stock);
+      });
+    }
     setText(root, ".product-category", product.category);
     setText(root, ".product-description", product.description);
     setText(root, ".product-code", product.code);

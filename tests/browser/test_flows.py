@@ -267,7 +267,7 @@ async def test_product_created_on_realtimeproducts_appears_on_anonymous_realtime
     await assert_not_reloaded(watcher)
 
 
-async def test_price_change_through_the_api_updates_the_card_in_place(
+async def test_price_and_stock_changes_through_the_api_update_the_card_in_place(
     contexts: Contexts, admin_api: AdminApi
 ) -> None:
     mate = await admin_api.create_product(title="Yerba mate", price=12.5)
@@ -285,6 +285,12 @@ async def test_price_change_through_the_api_updates_the_card_in_place(
 
     await expect(card(page, mate["_id"]).locator(".product-price")).to_contain_text("99.9")
     assert await cards.evaluate_all("cards => cards.map(c => c.dataset.productId)") == before
+
+    await admin_api.update_product(mate["_id"], stock=0)
+
+    await expect(card(page, mate["_id"]).locator(".product-stock")).to_have_text("0")
+    # Marked sold out (styled in red) without a reload.
+    await expect(card(page, mate["_id"]).locator(".stock")).to_have_attribute("data-stock", "0")
     await assert_not_reloaded(page)
 
 
