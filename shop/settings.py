@@ -40,7 +40,8 @@ class Settings:
 
     @property
     def sqlite_path(self) -> Path:
-        return Path(urlsplit(self.database_url).path)
+        # As SQLAlchemy reads it: sqlite:///relative/shop.db, sqlite:////absolute/shop.db.
+        return Path(urlsplit(self.database_url).path[1:])
 
 
 def _port(name: str, raw: str) -> int:
@@ -68,10 +69,10 @@ def database_url(raw: str | None, data_dir: Path) -> str:
         return f"sqlite:///{(data_dir / 'shop.db').resolve()}"
     parts = urlsplit(raw)
     if parts.scheme == "sqlite":
-        if parts.netloc or not parts.path or parts.path == "/":
+        if parts.netloc or len(parts.path) < 2 or parts.path.endswith("/"):
             raise ConfigError(
                 "SHOP_DATABASE_URL: a SQLite URL is sqlite:///path/to/shop.db "
-                "(three slashes, then the file path)"
+                "(three slashes, then the file path; absolute paths make four)"
             )
         return raw
     if parts.scheme in {"mongodb", "mongodb+srv"}:

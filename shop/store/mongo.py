@@ -99,7 +99,17 @@ class MongoStore:
             except ConfigurationError:
                 raise ValueError(_NO_DATABASE) from None
             store = cls(client, db)
-            await store.ping()
+            try:
+                await store.ping()
+            except StoreUnavailable:
+                hosts = ", ".join(
+                    f"{host}:{port}"
+                    for host, port in client.topology_description.server_descriptions()
+                )
+                seconds = server_selection_timeout_ms / 1000
+                raise StoreUnavailable(
+                    f"cannot reach MongoDB at {hosts or url} within {seconds:g} s"
+                ) from None
             await store._create_indexes()
         except BaseException:
             await client.close()

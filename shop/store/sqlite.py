@@ -58,6 +58,10 @@ class SQLiteStore:
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shop-sqlite")
         try:
             db = await asyncio.get_running_loop().run_in_executor(executor, _connect, Path(path))
+        except (OSError, sqlite3.Error) as exc:
+            executor.shutdown(wait=False)
+            reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+            raise StoreUnavailable(f"cannot open the SQLite database {path}: {reason}") from None
         except BaseException:
             executor.shutdown(wait=False)
             raise
