@@ -204,6 +204,20 @@ async def test_create_admin_with_a_bad_email_is_one_line_error(tmp_path: Path) -
 # ---- configuration errors ----------------------------------------------------------------------
 
 
+async def test_unreachable_mongodb_is_one_line_error(tmp_path: Path) -> None:
+    env = shop_env(tmp_path, SHOP_DATABASE_URL=f"mongodb://127.0.0.1:{free_port()}/shop")
+    result = await run_cli(env, "serve")
+    await assert_one_line_error(result, "cannot reach MongoDB at 127.0.0.1:")
+
+
+async def test_unopenable_sqlite_file_is_one_line_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the database's folder should be")
+    env = shop_env(tmp_path, SHOP_DATABASE_URL=f"sqlite:///{blocker / 'shop.db'}")
+    result = await run_cli(env, "serve")
+    await assert_one_line_error(result, "cannot open the SQLite database", str(blocker))
+
+
 @pytest.mark.parametrize(
     "command", [["serve"], ["create-admin", "--email", "a@b.co", "--password-stdin"]]
 )
