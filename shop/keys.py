@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from aiohttp import web
+from aiohttp_session import Session
 
 if TYPE_CHECKING:
     pass
@@ -18,6 +19,8 @@ PRODUCTS = web.AppKey["ProductService"]("shop.products")
 CARTS = web.AppKey["CartService"]("shop.carts")
 USERS = web.AppKey["UserService"]("shop.users")
 
+# This request's cookie session (loaded by shop.sessions.session_middleware).
+SESSION = web.RequestKey("shop.session", Session)
 # The authenticated user of this request (None when anonymous), and its session id.
 USER = web.RequestKey["User | None"]("shop.user")
 SESSION_ID = web.RequestKey["str | None"]("shop.session_id")

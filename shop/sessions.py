@@ -21,7 +21,7 @@ from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from shop.keys import SESSION_ID, SETTINGS, STORE, USER
+from shop.keys import SESSION, SESSION_ID, SETTINGS, STORE, USER
 from shop.realtime import end_session_sockets
 from shop.security import Handler, new_csrf_token
 from shop.service.models import User
@@ -51,9 +51,6 @@ def cookie_storage(settings: Settings) -> EncryptedCookieStorage:
         secure=settings.https,
         path="/",
     )
-
-
-SESSION = web.RequestKey("shop.session", Session)
 
 
 def session_middleware(storage: EncryptedCookieStorage) -> Middleware:
