@@ -136,6 +136,14 @@ async def test_put_line_sets_the_quantity(shop: Shop, pid: str) -> None:
     assert await shop.lines() == [(pid, 7)]
 
 
+async def test_put_line_without_a_quantity_is_refused_and_changes_nothing(
+    shop: Shop, pid: str
+) -> None:
+    await success(await shop.client.post(shop.line(pid), json={"quantity": 3}))
+    await error(await shop.client.put(shop.line(pid), json={}), 400, "quantity")
+    assert await shop.lines() == [(pid, 3)]
+
+
 async def test_delete_line_removes_only_that_line(shop: Shop, product_body: ProductBody) -> None:
     first = (await shop.product(product_body()))["_id"]
     second = (await shop.product(product_body()))["_id"]

@@ -8,7 +8,7 @@ from shop.keys import CARTS
 from shop.routes.common import path_id, read_json, read_json_or_default, success
 from shop.security import current_user, requires
 from shop.service.ids import parse_id
-from shop.service.models import CartReplaceIn, QuantityIn
+from shop.service.models import CartReplaceIn, QuantityIn, QuantitySetIn
 
 routes = web.RouteTableDef()
 
@@ -58,7 +58,7 @@ async def add_line(request: web.Request) -> web.Response:
 @requires()
 async def set_line(request: web.Request) -> web.Response:
     cid, pid = path_id(request, "cid"), path_id(request, "pid")
-    data = await read_json(request, QuantityIn)
+    data = await read_json(request, QuantitySetIn)
     cart = await request.app[CARTS].set_quantity(current_user(request), cid, pid, data.quantity)
     return success(cart.to_json())
 

@@ -243,7 +243,15 @@ class PasswordChangeIn(Input):
 
 
 class QuantityIn(Input):
+    """Adding to a line: one unless told otherwise."""
+
     quantity: Quantity = 1
+
+
+class QuantitySetIn(Input):
+    """Setting a line: the quantity must be said."""
+
+    quantity: Quantity
 
 
 class CartLineIn(Input):
