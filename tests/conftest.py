@@ -85,6 +85,18 @@ async def client(make_client: Callable[..., Awaitable[Client]]) -> Client:
     return await make_client()
 
 
+def registration(**fields: Any) -> dict[str, Any]:
+    """A valid POST /api/users body with a unique email; keyword arguments override fields."""
+    return {
+        "first_name": "Ana",
+        "last_name": "García",
+        "email": f"{uuid.uuid4().hex[:10]}@example.com",
+        "age": 30,
+        "password": PASSWORD,
+        **fields,
+    }
+
+
 class Auth:
     """Registers and logs in through the public API, like a user would."""
 
@@ -92,14 +104,7 @@ class Auth:
         self.client = client
 
     async def register(self, email: str | None = None, **fields: Any) -> dict[str, Any]:
-        body = {
-            "first_name": "Ana",
-            "last_name": "García",
-            "email": email or f"{uuid.uuid4().hex[:10]}@example.com",
-            "age": 30,
-            "password": PASSWORD,
-            **fields,
-        }
+        body = registration(**fields) if email is None else registration(email=email, **fields)
         response = await self.client.post("/api/users", json=body)
         assert response.status == 201, await response.text()
         return (await response.json())["payload"]
@@ -151,20 +156,20 @@ async def new_browser(client: Client) -> AsyncIterator[Callable[[], Awaitable[Cl
         await other.session.close()
 
 
+def product_fields(**fields: Any) -> dict[str, Any]:
+    """A valid product body with a unique code; keyword arguments override fields."""
+    return {
+        "title": "Yerba mate",
+        "description": "Half a kilo",
+        "code": f"P-{uuid.uuid4().hex[:10]}",
+        "price": 12.5,
+        "stock": 100,
+        "category": "Drinks",
+        "thumbnails": ["/static/img/mate.png"],
+        **fields,
+    }
+
+
 @pytest.fixture
 def product_body() -> Callable[..., dict[str, Any]]:
-    """A valid product body with a unique code; keyword arguments override fields."""
-
-    def make(**fields: Any) -> dict[str, Any]:
-        return {
-            "title": "Yerba mate",
-            "description": "Half a kilo",
-            "code": f"P-{uuid.uuid4().hex[:10]}",
-            "price": 12.5,
-            "stock": 100,
-            "category": "Drinks",
-            "thumbnails": ["/static/img/mate.png"],
-            **fields,
-        }
-
-    return make
+    return product_fields

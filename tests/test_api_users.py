@@ -3,29 +3,17 @@ password changes."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
 from aiohttp import ClientResponse
 from yarl import URL
 
-from tests.conftest import PASSWORD, Auth, Client
+from tests.conftest import PASSWORD, Auth, Client, registration
 from tests.envelopes import LISTING_KEYS, MISSING_ID, NewBrowser, error, success
 
 NEW_PASSWORD = "a brand new passphrase"
 PUBLIC_USER_KEYS = {"_id", "first_name", "last_name", "email", "age", "role", "cart"}
-
-
-def registration(**fields: Any) -> dict[str, Any]:
-    return {
-        "first_name": "Ana",
-        "last_name": "García",
-        "email": f"{uuid.uuid4().hex[:10]}@example.com",
-        "age": 30,
-        "password": PASSWORD,
-        **fields,
-    }
 
 
 async def login_status(client: Client, email: str, password: str = PASSWORD) -> int:

@@ -29,6 +29,8 @@ from playwright.async_api import (
     expect,
 )
 
+from tests.conftest import product_fields
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -221,15 +223,8 @@ class AdminApi:
         self.session = session
 
     async def create_product(self, **fields: Any) -> dict[str, Any]:
-        body = {
-            "title": "Yerba mate",
-            "description": "Half a kilo",
-            "code": f"P-{uuid.uuid4().hex[:10]}",
-            "price": 12.5,
-            "stock": 100,
-            "category": "Drinks",
-            **fields,
-        }
+        # No thumbnails unless asked: the cards show the shop's placeholder image.
+        body = product_fields(**{"thumbnails": [], **fields})
         async with self.session.post("/api/products", json=body) as response:
             assert response.status == 201, await response.text()
             return (await response.json())["payload"]
