@@ -56,7 +56,7 @@ PRODUCT_COLUMNS = (
     "title",
     "description",
     "code",
-    "price",
+    "price_cents",
     "status",
     "stock",
     "category",
@@ -262,7 +262,7 @@ def seed_products(path: Path, count: int, rng: random.Random) -> list[str]:
                 f"Product {n}",
                 f"Bench product number {n}, seeded for load tests.",
                 f"BENCH-{n:07d}",
-                round(rng.uniform(1, 1000), 2),
+                rng.randint(100, 100_000),  # cents
                 status,
                 STOCK,
                 category,

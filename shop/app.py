@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import aiohttp_jinja2
-import jinja2
 from aiohttp import web
 
 from shop.errors import error_middleware
@@ -21,7 +19,9 @@ from shop.service.products import ProductService
 from shop.service.users import UserService
 from shop.sessions import purge_expired_sessions, session_setup
 from shop.settings import Settings
+from shop.store.cache import CatalogueCache
 from shop.store.open import open_store
+from shop.views import setup_templates
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = PROJECT_ROOT / "templates"
@@ -36,6 +36,9 @@ async def store_context(app: web.Application) -> AsyncIterator[None]:
     app[PASSWORDS] = PasswordHasher(
         time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib
     )
+    if isinstance(store.products, CatalogueCache):
+        # Every product event (a purchase's stock change too) drops what it changed.
+        app[HUB].on_product_event(store.products.forget)
     app[PRODUCTS] = ProductService(store, app[HUB])
     app[CARTS] = CartService(store, app[HUB])
     app[USERS] = UserService(store, app[PASSWORDS], app[THROTTLE], app[HUB])
@@ -64,13 +67,7 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app[HUB] = Hub()
     app[THROTTLE] = LoginThrottle(settings.login_max_failures, settings.login_window)
-    aiohttp_jinja2.setup(
-        app,
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=jinja2.select_autoescape(default=True),
-    )
-    # Run by shop.views.render at render time (see there why not by aiohttp_jinja2's middleware).
-    app[aiohttp_jinja2.APP_CONTEXT_PROCESSORS_KEY] = (page_context,)
+    setup_templates(app, TEMPLATES, (page_context,))
     app.cleanup_ctx.append(store_context)
     app.cleanup_ctx.append(purge_expired_sessions)
     app.on_shutdown.append(close_websockets)

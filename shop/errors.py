@@ -7,8 +7,9 @@ Services raise these; no handler builds an error response by hand. The API gets 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
+from typing import Any
 
 from aiohttp import web
 
@@ -19,11 +20,30 @@ log = logging.getLogger("shop.errors")
 
 
 class ShopError(Exception):
+    """A refusal the client should see.
+
+    `template` is the message before its `params` are filled in (`"product {pid} not
+    found"`), so it can be translated first; `fields` names each offending input field and
+    `extra` carries the other keys an error envelope may hold (`unfilled`, `total`).
+    """
+
     status = 400
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(
+        self,
+        template: str,
+        /,
+        *,
+        fields: Mapping[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
+        **params: Any,
+    ) -> None:
+        self.template = template
+        self.params = params
+        self.fields = dict(fields or {})
+        self.extra = dict(extra or {})
+        self.message = template.format(**params) if params else template
+        super().__init__(self.message)
 
 
 class Invalid(ShopError):
@@ -49,8 +69,8 @@ class Conflict(ShopError):
 class TooManyRequests(ShopError):
     status = 429
 
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
+    def __init__(self, template: str, /, *, retry_after: int, **params: Any) -> None:
+        super().__init__(template, **params)
         self.retry_after = retry_after
 
 
@@ -62,8 +82,19 @@ def wants_json(request: web.Request) -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
 
-def _envelope(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
-    return web.json_response({"status": "error", "error": message}, status=status, headers=headers)
+def _envelope(
+    status: int,
+    message: str,
+    headers: dict[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> web.Response:
+    body = {"status": "error", "error": message, **(extra or {})}
+    return web.json_response(body, status=status, headers=headers)
+
+
+def _extra(exc: ShopError) -> dict[str, Any]:
+    """The envelope's keys beyond status and error: `fields` when given, then `extra`."""
+    return {**({"fields": exc.fields} if exc.fields else {}), **exc.extra}
 
 
 async def _page(
@@ -87,10 +118,14 @@ def _login_redirect(request: web.Request) -> web.Response:
 
 
 async def error_response(
-    request: web.Request, status: int, message: str, **headers: str
+    request: web.Request,
+    status: int,
+    message: str,
+    extra: Mapping[str, Any] | None = None,
+    **headers: str,
 ) -> web.Response:
     if wants_json(request):
-        return _envelope(status, message, headers or None)
+        return _envelope(status, message, headers or None, extra)
     return await _page(request, status, message, headers or None)
 
 
@@ -114,10 +149,10 @@ async def error_middleware(
         return _login_redirect(request)
     except TooManyRequests as exc:
         return await error_response(
-            request, exc.status, exc.message, **{"Retry-After": str(exc.retry_after)}
+            request, exc.status, exc.message, _extra(exc), **{"Retry-After": str(exc.retry_after)}
         )
     except ShopError as exc:
-        return await error_response(request, exc.status, exc.message)
+        return await error_response(request, exc.status, exc.message, _extra(exc))
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -177,6 +178,7 @@ class Hub:
     def __init__(self) -> None:
         self._subscribers: set[Subscriber] = set()
         self._by_user: defaultdict[str, set[Subscriber]] = defaultdict(set)
+        self._product_listeners: list[Callable[[dict[str, Any]], None]] = []
 
     def __len__(self) -> int:
         return len(self._subscribers)
@@ -201,7 +203,13 @@ class Hub:
                 if not mine:
                     del self._by_user[subscriber.uid]
 
+    def on_product_event(self, listener: Callable[[dict[str, Any]], None]) -> None:
+        """Call `listener` with every product event, before the sockets get it."""
+        self._product_listeners.append(listener)
+
     def publish_products(self, event: dict[str, Any]) -> None:
+        for listener in self._product_listeners:
+            listener(event)
         self._deliver([s for s in self._subscribers if s.products], event)
 
     def publish_user(self, uid: str, event: dict[str, Any]) -> None:

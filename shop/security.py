@@ -17,7 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from shop.errors import Forbidden, LoginRequired, TooManyRequests
 from shop.keys import SETTINGS, USER
-from shop.service.models import Role, User
+from shop.models.users import Role, User
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -76,7 +76,9 @@ class LoginThrottle:
             times = self._recent(key, now)
             if times is not None and len(times) >= self.max_failures:
                 retry_after = max(1, int(times[0] + self.window - now) + 1)
-                raise TooManyRequests("too many failed logins, try again later", retry_after)
+                raise TooManyRequests(
+                    "too many failed logins, try again later", retry_after=retry_after
+                )
 
     def fail(self, keys: list[str], now: float | None = None) -> None:
         now = time.monotonic() if now is None else now

@@ -22,9 +22,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from shop.keys import SESSION, SESSION_ID, SETTINGS, STORE, USER
+from shop.models.users import User
 from shop.realtime import end_session_sockets
 from shop.security import Handler, new_csrf_token
-from shop.service.models import User
 from shop.settings import Settings
 from shop.store.base import StoreError
 
@@ -112,7 +112,7 @@ async def user_middleware(request: web.Request, handler: Handler) -> web.StreamR
     session = session_of(request)
     sid = session.get(SID)
     if isinstance(sid, str):
-        user = await request.app[STORE].get_session_user(_sid_key(sid), time.time())
+        user = await request.app[STORE].sessions.get_user(_sid_key(sid), time.time())
         if user is None:
             session.invalidate()
         else:
@@ -128,12 +128,12 @@ async def log_in(request: web.Request, user: User) -> None:
     old = request.get(SESSION_ID)
     if old is not None:
         end_session_sockets(request)
-        await store.delete_session(old)
+        await store.sessions.delete(old)
     # A new Session object gets a new cookie: the one the client brought is never reused.
     session = Session(None, data=None, new=True, max_age=settings.session_max_age)
     request[SESSION] = session
     sid = secrets.token_urlsafe(32)
-    await store.create_session(_sid_key(sid), user.id, time.time() + settings.session_max_age)
+    await store.sessions.create(_sid_key(sid), user.id, time.time() + settings.session_max_age)
     session[SID] = sid
     session[CSRF] = new_csrf_token()
     request[USER] = user
@@ -145,7 +145,7 @@ async def log_out(request: web.Request) -> None:
     sid = request.get(SESSION_ID)
     if sid is not None:
         end_session_sockets(request)
-        await request.app[STORE].delete_session(sid)
+        await request.app[STORE].sessions.delete(sid)
     session_of(request).invalidate()
     request[USER] = None
     request[SESSION_ID] = None
@@ -170,7 +170,7 @@ async def purge_expired_sessions(app: web.Application) -> AsyncIterator[None]:
     async def purge_forever() -> None:
         while True:
             try:
-                removed = await app[STORE].purge_sessions(time.time())
+                removed = await app[STORE].sessions.purge(time.time())
             except StoreError:
                 log.warning("could not purge expired sessions; will retry")
             else:

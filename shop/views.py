@@ -1,4 +1,4 @@
-"""Rendering a template inside the layout: the page's own context plus the layout's.
+"""Templates: the Jinja2 environment the pages render with, and rendering in the layout.
 
 The layout's context comes from the context processors kept under aiohttp_jinja2's
 `APP_CONTEXT_PROCESSORS_KEY`. They run here, at render time, rather than in
@@ -9,11 +9,40 @@ static and websocket request too.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import aiohttp_jinja2
+import jinja2
 from aiohttp import web
+
+from shop.models.money import Cents
+
+type ContextProcessor = Callable[[web.Request], Awaitable[dict[str, Any]]]
+
+
+def money(cents: Cents) -> str:
+    """An amount for a page: cents as a number with two decimals."""
+    return f"{cents / 100:.2f}"
+
+
+def setup_templates(
+    app: web.Application, directory: Path, processors: tuple[ContextProcessor, ...]
+) -> jinja2.Environment:
+    """Autoescaped templates with gettext (`_()`) and the shop's filters."""
+    environment = aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(directory),
+        autoescape=jinja2.select_autoescape(default=True),
+        extensions=["jinja2.ext.i18n"],
+    )
+    # Every page's text is wrapped in _() (or {% trans %}); without catalogues it reads as
+    # written, in English.
+    environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    environment.filters["money"] = money
+    app[aiohttp_jinja2.APP_CONTEXT_PROCESSORS_KEY] = processors
+    return environment
 
 
 async def render(

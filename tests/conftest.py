@@ -22,7 +22,7 @@ from pymongo import AsyncMongoClient
 
 from shop.app import create_app
 from shop.keys import USERS
-from shop.service.models import User
+from shop.models.users import User
 from shop.settings import Settings
 
 REAL_MONGODB_URL = os.environ.get("SHOP_TEST_MONGODB_URL", "")

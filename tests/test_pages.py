@@ -172,8 +172,8 @@ async def test_store_outage_is_a_503_page_in_the_layout(
         raise StoreUnavailable("connection refused")
 
     store = client.app[STORE]
-    monkeypatch.setattr(store, "list_products", unavailable)
-    monkeypatch.setattr(store, "get_cart_owner", unavailable)  # the badge cannot count either
+    monkeypatch.setattr(store.products, "list", unavailable)
+    monkeypatch.setattr(store.carts, "get", unavailable)  # the badge cannot count either
     html = await page(await client.get("/products"), 503)
     assert "the shop&#39;s database is unavailable" in html
     assert '<a id="cart-badge"' in html

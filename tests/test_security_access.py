@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from shop.keys import PRODUCTS, STORE
-from shop.service.models import ProductIn, ProductQuery, Role
+from shop.models.products import ProductIn, ProductQuery
+from shop.models.users import Role
 from tests.conftest import PASSWORD, Auth, Client, registration
 from tests.envelopes import NewBrowser
 
@@ -156,7 +157,7 @@ async def test_user_cannot_do_what_only_an_admin_may(
 ) -> None:
     await auth.user()
     pid = victim.pid
-    before = await client.app[STORE].get_product(pid)
+    before = await client.app[STORE].products.get(pid)
     attempts = [
         ("POST", "/api/products", product_body()),
         ("PUT", f"/api/products/{pid}", {"price": 0.01, "stock": 0}),
@@ -169,7 +170,7 @@ async def test_user_cannot_do_what_only_an_admin_may(
         assert_error(status, answer, 403)
         assert victim.user["email"] not in json.dumps(answer)
 
-    assert await client.app[STORE].get_product(pid) == before
+    assert await client.app[STORE].products.get(pid) == before
     listing = await client.app[PRODUCTS].list(ProductQuery())
     assert [product.id for product in listing.items] == [pid]
     assert (await victim.browser.get("/api/sessions/current")).status == 200
@@ -221,7 +222,7 @@ async def test_another_user_cannot_be_deleted(client: Client, auth: Auth, victim
     await auth.user()
     assert_error(*await call(client, "DELETE", f"/api/users/{victim.user['_id']}"), 403, 404)
     assert (await victim.browser.get("/api/sessions/current")).status == 200
-    assert await client.app[STORE].get_user(victim.user["_id"]) is not None
+    assert await client.app[STORE].users.get(victim.user["_id"]) is not None
 
 
 # ---- mass assignment ----------------------------------------------------------------
@@ -247,7 +248,7 @@ async def test_registration_refuses_fields_it_does_not_own(
     )
     assert_error(status, answer, 400)
     assert field in answer["error"]
-    assert await client.app[STORE].get_user_by_email("mallory@example.com") is None
+    assert await client.app[STORE].users.get_by_email("mallory@example.com") is None
 
 
 async def test_no_request_can_create_an_admin(client: Client, auth: Auth) -> None:
@@ -280,7 +281,7 @@ async def test_no_request_can_create_an_admin(client: Client, auth: Auth) -> Non
     status, current = await call(client, "GET", "/api/sessions/current")
     assert current["payload"]["role"] == "user"
 
-    page = await client.app[STORE].list_users(100, 1)
+    page = await client.app[STORE].users.list(100, 1)
     assert [u.id for u in page.items] == [user["_id"]]
     assert all(u.role is Role.USER for u in page.items)
 
@@ -301,14 +302,14 @@ async def test_product_update_refuses_fields_it_does_not_own(
 ) -> None:
     await auth.admin()
     pid = await new_product(client, product_body)
-    before = await client.app[STORE].get_product(pid)
+    before = await client.app[STORE].products.get(pid)
 
     status, answer = await call(
         client, "PUT", f"/api/products/{pid}", {"price": 99.0, field: value}
     )
     assert_error(status, answer, 400)
     assert field in answer["error"]
-    assert await client.app[STORE].get_product(pid) == before
+    assert await client.app[STORE].products.get(pid) == before
 
 
 # ---- cross-site requests riding the session cookie ---------------------------------------

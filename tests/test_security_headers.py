@@ -15,7 +15,7 @@ from pymongo.errors import ServerSelectionTimeoutError
 from yarl import URL
 
 from shop.keys import CARTS, PRODUCTS, STORE
-from shop.service.models import ProductIn
+from shop.models.products import ProductIn
 from tests.conftest import PASSWORD, Auth, Client
 
 ProductBody = Callable[..., dict[str, Any]]
@@ -262,7 +262,7 @@ async def test_access_log_has_one_line_per_request_without_secrets(
         if uid is not None:
             assert match["user"] == uid, line
 
-    stored = await client.app[STORE].get_user_by_email(user["email"])
+    stored = await client.app[STORE].users.get_by_email(user["email"])
     assert stored is not None
     everything = caplog.text + "\n".join(r.getMessage() for r in caplog.records)
     for secret in (PASSWORD, new_password, "wrong password!", cookie, stored.password_hash):

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from shop.keys import PRODUCTS, STORE
-from shop.service.models import ProductIn, ProductQuery
+from shop.models.products import ProductIn, ProductQuery
 from tests.conftest import PASSWORD, Auth, Client, registration
 
 ProductBody = Callable[..., dict[str, Any]]
@@ -95,7 +95,7 @@ async def test_operator_as_a_registration_value_is_refused(client: Client) -> No
         assert_refused(status, answer, 400, naming=field)
     status, answer = await call(client, "POST", "/api/users", registration(email={"$gt": ""}))
     assert_refused(status, answer, 400, naming="email")
-    assert await client.app[STORE].get_user_by_email("ana@example.com") is None
+    assert await client.app[STORE].users.get_by_email("ana@example.com") is None
 
 
 @pytest.mark.parametrize(
@@ -187,8 +187,8 @@ async def test_malformed_id_in_the_path_is_refused_naming_it(
         else:
             assert_refused(response.status, answer, 400, naming=field)
     # Nothing was changed by any of the attempts.
-    assert await client.app[STORE].get_product(pid) is not None
-    cart = await client.app[STORE].get_cart(admin["cart"])
+    assert await client.app[STORE].products.get(pid) is not None
+    cart = await client.app[STORE].carts.get(admin["cart"])
     assert cart is not None
     assert cart.lines == ()
 
@@ -232,7 +232,7 @@ async def test_non_finite_number_literal_is_refused(
     ]
     for method, path, raw, field in attempts:
         assert_refused(*await send(client, method, path, raw), 400, naming=field)
-    product = await client.app[STORE].get_product(pid)
+    product = await client.app[STORE].products.get(pid)
     assert product is not None
     assert product.price == 12.5
 
@@ -262,7 +262,7 @@ async def test_bad_price_or_stock_is_refused_naming_the_field(
     field: str,
     value: Any,
 ) -> None:
-    before = await client.app[STORE].get_product(pid)
+    before = await client.app[STORE].products.get(pid)
     if value == "1e999":
         # Python reads a bare 1e999 as infinity, so it travels unquoted; a repeated key wins.
         create = json.dumps(product_body())[:-1] + f', "{field}": 1e999}}'
@@ -278,7 +278,7 @@ async def test_bad_price_or_stock_is_refused_naming_the_field(
         ]
     for status, answer in attempts:
         assert_refused(status, answer, 400, naming=field)
-    assert await client.app[STORE].get_product(pid) == before
+    assert await client.app[STORE].products.get(pid) == before
     assert len((await client.app[PRODUCTS].list(ProductQuery())).items) == 1
 
 
@@ -294,7 +294,7 @@ async def test_bad_quantity_is_refused_naming_the_field(
         ("PUT", cart, {"products": [{"product": pid, "quantity": quantity}]}),
     ):
         assert_refused(*await call(client, method, path, body), 400, naming="quantity")
-    stored = await client.app[STORE].get_cart(admin["cart"])
+    stored = await client.app[STORE].carts.get(admin["cart"])
     assert stored is not None
     assert stored.lines == ()
 

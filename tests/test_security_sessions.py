@@ -68,7 +68,7 @@ def assert_logged_out(status: int, body: dict[str, Any]) -> None:
 
 async def test_password_is_stored_only_as_an_argon2id_hash(client: Client, auth: Auth) -> None:
     user = await auth.register()
-    stored = await client.app[STORE].get_user_by_email(user["email"])
+    stored = await client.app[STORE].users.get_by_email(user["email"])
     assert stored is not None
     assert stored.password_hash.startswith("$argon2id$")
     assert PASSWORD not in stored.password_hash
@@ -83,7 +83,7 @@ async def test_changed_password_is_stored_only_as_an_argon2id_hash(
         json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
     )
     assert response.status == 200, await response.text()
-    stored = await client.app[STORE].get_user_by_email(user["email"])
+    stored = await client.app[STORE].users.get_by_email(user["email"])
     assert stored is not None
     assert stored.password_hash.startswith("$argon2id$")
     assert NEW_PASSWORD not in stored.password_hash
@@ -125,7 +125,7 @@ async def test_no_response_reveals_the_password_hash(
             json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
         )
     )
-    stored = await client.app[STORE].get_user_by_email(email)
+    stored = await client.app[STORE].users.get_by_email(email)
     assert stored is not None
     await record(await client.get("/api/users", params={"limit": "100"}))
     await record(await client.delete(f"/api/users/{user['_id']}"))

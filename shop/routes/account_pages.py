@@ -8,6 +8,7 @@ from aiohttp import web
 
 from shop.errors import Conflict, Forbidden, Unauthorized
 from shop.keys import USER, USERS
+from shop.models.users import LoginIn, PasswordChangeIn, UserIn
 from shop.routes.forms import (
     FormErrors,
     field_error,
@@ -19,7 +20,6 @@ from shop.routes.forms import (
 )
 from shop.routes.layout import flash
 from shop.security import client_address, current_user
-from shop.service.models import LoginIn, PasswordChangeIn, UserIn
 from shop.sessions import log_in, log_out
 from shop.views import render
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from shop.keys import CARTS
+from shop.models.carts import CartReplaceIn, QuantityIn, QuantitySetIn
 from shop.routes.common import path_id, read_json, read_json_or_default, success
 from shop.security import current_user, requires
 from shop.service.ids import parse_id
-from shop.service.models import CartReplaceIn, QuantityIn, QuantitySetIn
 
 routes = web.RouteTableDef()
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from shop.keys import PRODUCTS
+from shop.models.products import ProductIn, ProductPatch
+from shop.models.users import Role
 from shop.routes.common import json_response, path_id, read_json, success
 from shop.routes.listing import listing_envelope, parse_product_query
 from shop.security import requires
-from shop.service.models import ProductIn, ProductPatch, Role
 
 routes = web.RouteTableDef()
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from shop.keys import USERS
+from shop.models.users import LoginIn
 from shop.routes.common import read_json, success
 from shop.security import client_address, current_user, requires
-from shop.service.models import LoginIn
 from shop.sessions import log_in, log_out
 
 routes = web.RouteTableDef()

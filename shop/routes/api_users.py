@@ -5,10 +5,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from shop.keys import USERS
+from shop.models.listing import MAX_PAGE, MAX_PAGE_SIZE
+from shop.models.users import PasswordChangeIn, Role, UserIn
 from shop.routes.common import int_param, json_response, path_id, query_params, read_json, success
-from shop.routes.listing import MAX_PAGE, listing_envelope
+from shop.routes.listing import listing_envelope
 from shop.security import current_user, requires
-from shop.service.models import MAX_PAGE_SIZE, PasswordChangeIn, Role, UserIn
 from shop.sessions import log_in
 
 routes = web.RouteTableDef()

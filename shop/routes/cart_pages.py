@@ -6,12 +6,12 @@ from aiohttp import web
 
 from shop.errors import Conflict
 from shop.keys import CARTS
+from shop.models.carts import Cart, QuantityIn
 from shop.routes.catalogue_pages import BLANK_PRODUCT
 from shop.routes.common import path_id
 from shop.routes.forms import FormErrors, local_path, parse_form, poster, read_form, whole_number
 from shop.routes.layout import flash
 from shop.security import current_user
-from shop.service.models import Cart, QuantityIn
 from shop.views import render
 
 routes = web.RouteTableDef()

@@ -6,9 +6,10 @@ from aiohttp import web
 from yarl import URL
 
 from shop.keys import PRODUCTS
+from shop.models.listing import MAX_PAGE_SIZE
+from shop.models.products import Product, ProductQuery
 from shop.routes.common import path_id
 from shop.routes.listing import page_link, parse_product_query
-from shop.service.models import MAX_PAGE_SIZE, Product, ProductQuery
 from shop.views import render
 
 routes = web.RouteTableDef()
@@ -16,7 +17,7 @@ routes = web.RouteTableDef()
 PAGE_SIZES = (10, 20, 50, 100)
 # The empty card the live pages clone (in a <template>) for products created after loading.
 BLANK_PRODUCT = Product(
-    id="", title="", description="", code="", price=0.0, status=True, stock=0, category=""
+    id="", title="", description="", code="", price_cents=0, status=True, stock=0, category=""
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -10,8 +11,8 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from shop.errors import Invalid
+from shop.models.fields import describe
 from shop.service.ids import parse_id
-from shop.service.models import describe
 
 
 async def read_json[M: BaseModel](request: web.Request, model: type[M]) -> M:
@@ -31,9 +32,10 @@ async def read_json_or_default[M: BaseModel](request: web.Request, model: type[M
 
 def parse_json[M: BaseModel](raw: bytes | str, model: type[M]) -> M:
     try:
-        # NaN and Infinity are read as floats so that the model refuses them by field name
-        # (every input model is strict and allow_inf_nan=False).
-        data = json.loads(raw, parse_constant=float)
+        # Numbers with a fraction are read as Decimal, so an amount is checked exactly
+        # (`0.1` is one tenth, not the nearest double). NaN and Infinity are read as
+        # floats so that the models refuse them by field name.
+        data = json.loads(raw, parse_float=Decimal, parse_constant=float)
     except (ValueError, RecursionError) as exc:
         raise Invalid(f"body: not valid JSON ({_reason(exc)})") from None
     if not isinstance(data, dict):

@@ -11,8 +11,8 @@ from pydantic import BaseModel, ValidationError
 
 from shop.errors import Forbidden, ShopError
 from shop.keys import USER
+from shop.models.users import User
 from shop.security import csrf_matches
-from shop.service.models import User
 from shop.sessions import CSRF, session_of
 
 CSRF_FIELD = "csrf_token"

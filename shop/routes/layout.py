@@ -10,9 +10,9 @@ from aiohttp import web
 
 from shop.errors import ShopError
 from shop.keys import CARTS, USER
+from shop.models.users import User
 from shop.routes.forms import is_local_path
 from shop.security import is_admin
-from shop.service.models import User
 from shop.sessions import csrf_token, session_of
 from shop.store.base import StoreError
 

@@ -9,11 +9,12 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from shop.errors import Invalid
+from shop.models.listing import MAX_PAGE, MAX_PAGE_SIZE, Page
+from shop.models.products import Product, ProductQuery
+from shop.models.users import User
 from shop.routes.common import int_param, query_params
-from shop.service.models import MAX_PAGE_SIZE, Page, Product, ProductQuery, User
 
 LISTING_PARAMS = frozenset({"limit", "page", "sort", "query"})
-MAX_PAGE = 1_000_000
 
 
 def parse_product_query(request: web.Request) -> ProductQuery:

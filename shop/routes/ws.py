@@ -18,11 +18,12 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from shop.errors import Forbidden, Invalid, ShopError
 from shop.keys import HUB, PRODUCTS, SESSION_ID, USER
+from shop.models.fields import Input
+from shop.models.products import ProductIn
 from shop.realtime import Subscriber
 from shop.routes.common import parse_json
 from shop.security import is_admin, is_same_origin
 from shop.service.ids import parse_id
-from shop.service.models import Input, ProductIn
 
 log = logging.getLogger("shop.ws")
 routes = web.RouteTableDef()

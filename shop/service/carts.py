@@ -7,10 +7,24 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from shop.errors import Conflict, Forbidden, Invalid, NotFound
+from shop.models.carts import MAX_QUANTITY, Cart
+from shop.models.users import User
 from shop.service.events import Events, cart_event
 from shop.service.ids import new_id
-from shop.service.models import Cart, Role, User
-from shop.store.base import MissingCart, MissingProduct, NotEnoughStock, Store
+from shop.store.base import (
+    LineTooLarge,
+    MissingCart,
+    MissingLine,
+    MissingProduct,
+    NotCartOwner,
+    NotEnoughStock,
+    Store,
+)
+
+
+def required_owner(actor: User) -> str | None:
+    """The owner a cart must have for `actor` to use it: anyone's for an admin."""
+    return None if actor.is_admin else actor.id
 
 
 class CartService:
@@ -18,71 +32,48 @@ class CartService:
         self._store = store
         self._events = events
 
-    async def _authorize(self, actor: User, cid: str) -> None:
-        exists, owner = await self._store.get_cart_owner(cid)
-        if not exists:
-            raise NotFound(f"cart {cid} not found")
-        if owner != actor.id and actor.role is not Role.ADMIN:
-            raise Forbidden("this cart belongs to someone else")
-
-    async def _changed(self, cid: str) -> Cart:
-        cart = await self._store.get_cart(cid)
-        if cart is None:
-            # Deleted between the change and this read (its owner was deleted).
-            raise NotFound(f"cart {cid} not found")
+    def _changed(self, cart: Cart) -> Cart:
         if cart.owner is not None:
             self._events.publish_user(cart.owner, cart_event(cart.to_json()))
         return cart
 
     async def create(self, actor: User) -> Cart:
-        cart = await self._store.insert_cart(new_id(), actor.id)
+        cart = await self._store.carts.create(new_id(), actor.id)
         if actor.cart is None:
-            await self._store.set_user_cart(actor.id, cart.id)
+            await self._store.users.set_cart(actor.id, cart.id)
         return cart
 
     async def get(self, actor: User, cid: str) -> Cart:
-        await self._authorize(actor, cid)
-        cart = await self._store.get_cart(cid)
-        if cart is None:
-            raise NotFound(f"cart {cid} not found")
-        return cart
+        with _store_errors(cid, None):
+            return await self._store.carts.get(cid, required_owner(actor))
 
     async def add(self, actor: User, cid: str, pid: str, quantity: int) -> Cart:
-        await self._authorize(actor, cid)
         with _store_errors(cid, pid):
-            await self._store.add_to_cart(cid, pid, quantity)
-        return await self._changed(cid)
+            cart = await self._store.carts.add(cid, pid, quantity, required_owner(actor))
+        return self._changed(cart)
 
     async def set_quantity(self, actor: User, cid: str, pid: str, quantity: int) -> Cart:
-        await self._authorize(actor, cid)
         with _store_errors(cid, pid):
-            found = await self._store.set_cart_quantity(cid, pid, quantity)
-        if not found:
-            raise NotFound(f"product {pid} is not in cart {cid}")
-        return await self._changed(cid)
+            cart = await self._store.carts.set_quantity(cid, pid, quantity, required_owner(actor))
+        return self._changed(cart)
 
     async def remove(self, actor: User, cid: str, pid: str) -> Cart:
-        await self._authorize(actor, cid)
         with _store_errors(cid, pid):
-            found = await self._store.remove_from_cart(cid, pid)
-        if not found:
-            raise NotFound(f"product {pid} is not in cart {cid}")
-        return await self._changed(cid)
+            cart = await self._store.carts.remove(cid, pid, required_owner(actor))
+        return self._changed(cart)
 
     async def replace(self, actor: User, cid: str, lines: Sequence[tuple[str, int]]) -> Cart:
-        await self._authorize(actor, cid)
         pids = [pid for pid, _ in lines]
         if len(set(pids)) != len(pids):
             raise Invalid("products: a product may appear only once")
         with _store_errors(cid, None):
-            await self._store.replace_cart(cid, lines)
-        return await self._changed(cid)
+            cart = await self._store.carts.replace(cid, lines, required_owner(actor))
+        return self._changed(cart)
 
     async def clear(self, actor: User, cid: str) -> Cart:
-        await self._authorize(actor, cid)
         with _store_errors(cid, None):
-            await self._store.clear_cart(cid)
-        return await self._changed(cid)
+            cart = await self._store.carts.clear(cid, required_owner(actor))
+        return self._changed(cart)
 
 
 @contextmanager
@@ -91,8 +82,16 @@ def _store_errors(cid: str, pid: str | None) -> Iterator[None]:
     try:
         yield
     except MissingCart:
-        raise NotFound(f"cart {cid} not found") from None
+        raise NotFound("cart {cid} not found", cid=cid) from None
+    except NotCartOwner:
+        raise Forbidden("this cart belongs to someone else") from None
+    except MissingLine:
+        raise NotFound("product {pid} is not in cart {cid}", pid=pid, cid=cid) from None
     except MissingProduct:
-        raise NotFound(f"product {pid} not found" if pid else "a product was not found") from None
+        if pid is None:
+            raise NotFound("a product was not found") from None
+        raise NotFound("product {pid} not found", pid=pid) from None
     except NotEnoughStock:
         raise Conflict("quantity: not enough stock") from None
+    except LineTooLarge:
+        raise Conflict("quantity: a cart line holds at most {most}", most=MAX_QUANTITY) from None

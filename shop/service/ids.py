@@ -5,7 +5,7 @@ from __future__ import annotations
 from bson import ObjectId
 
 from shop.errors import Invalid
-from shop.service.models import OBJECT_ID
+from shop.models.fields import OBJECT_ID
 
 
 def new_id() -> str:
@@ -16,5 +16,5 @@ def parse_id(value: str, field: str) -> str:
     """The id normalised, or Invalid naming the field (400, never a store error)."""
     normal = value.lower()
     if not OBJECT_ID.fullmatch(normal):
-        raise Invalid(f"{field}: must be a 24-character hexadecimal id")
+        raise Invalid("{field}: must be a 24-character hexadecimal id", field=field)
     return normal

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from shop.errors import Conflict, NotFound
+from shop.models.listing import Page
+from shop.models.products import Product, ProductIn, ProductPatch, ProductQuery
 from shop.service.events import Events, product_event
 from shop.service.ids import new_id
-from shop.service.models import Page, Product, ProductIn, ProductPatch, ProductQuery
 from shop.store.base import DuplicateKey, Store
 
 
@@ -15,39 +16,48 @@ class ProductService:
         self._events = events
 
     async def list(self, query: ProductQuery) -> Page[Product]:
-        return await self._store.list_products(query)
+        return await self._store.products.list(query)
 
     async def get(self, pid: str) -> Product:
-        product = await self._store.get_product(pid)
+        product = await self._store.products.get(pid)
         if product is None:
-            raise NotFound(f"product {pid} not found")
+            raise NotFound("product {pid} not found", pid=pid)
         return product
 
     async def create(self, data: ProductIn) -> Product:
         product = Product(
-            id=new_id(), **{**data.model_dump(), "thumbnails": tuple(data.thumbnails)}
+            id=new_id(),
+            title=data.title,
+            description=data.description,
+            code=data.code,
+            price_cents=data.price,
+            status=data.status,
+            stock=data.stock,
+            category=data.category,
+            thumbnails=tuple(data.thumbnails),
         )
         try:
-            await self._store.insert_product(product)
+            await self._store.products.insert(product)
         except DuplicateKey:
-            raise Conflict(f"code: a product with code {data.code!r} already exists") from None
+            raise Conflict(
+                "code: a product with code {code!r} already exists", code=data.code
+            ) from None
         self._events.publish_products(product_event("created", product.to_json()))
         return product
 
     async def update(self, pid: str, patch: ProductPatch) -> Product:
-        changes = patch.changes()
-        if "thumbnails" in changes:
-            changes["thumbnails"] = tuple(changes["thumbnails"])
         try:
-            product = await self._store.update_product(pid, changes)
+            product = await self._store.products.update(pid, patch.changes())
         except DuplicateKey:
-            raise Conflict(f"code: a product with code {patch.code!r} already exists") from None
+            raise Conflict(
+                "code: a product with code {code!r} already exists", code=patch.code
+            ) from None
         if product is None:
-            raise NotFound(f"product {pid} not found")
+            raise NotFound("product {pid} not found", pid=pid)
         self._events.publish_products(product_event("updated", product.to_json()))
         return product
 
     async def delete(self, pid: str) -> None:
-        if not await self._store.delete_product(pid):
-            raise NotFound(f"product {pid} not found")
+        if not await self._store.products.delete(pid):
+            raise NotFound("product {pid} not found", pid=pid)
         self._events.publish_products(product_event("deleted", {"_id": pid}))

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pydantic import TypeAdapter, ValidationError
 
 from shop.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from shop.models.listing import Page
+from shop.models.users import Email, Password, Role, User, UserIn
 from shop.security import LoginThrottle, PasswordHasher
 from shop.service.events import Events
 from shop.service.ids import new_id
-from shop.service.models import Email, Page, Password, Role, User, UserIn
 from shop.store.base import DuplicateKey, Store
 
 _EMAIL = TypeAdapter(Email)
@@ -19,7 +20,7 @@ def _parse[T](adapter: TypeAdapter[T], value: object, field: str) -> T:
     try:
         return adapter.validate_python(value)
     except ValidationError as exc:
-        raise Invalid(f"{field}: {exc.errors()[0]['msg']}") from None
+        raise Invalid("{field}: {reason}", field=field, reason=exc.errors()[0]["msg"]) from None
 
 
 class UserService:
@@ -44,11 +45,11 @@ class UserService:
             password_hash=await self._passwords.hash(data.password),
         )
         try:
-            await self._store.insert_user(user)
+            await self._store.users.insert(user)
         except DuplicateKey:
             raise Conflict("email: an account with this email already exists") from None
         assert user.cart is not None
-        await self._store.insert_cart(user.cart, user.id)
+        await self._store.carts.create(user.cart, user.id)
         return user
 
     async def authenticate(self, email: str, password: str, address: str) -> User:
@@ -56,7 +57,7 @@ class UserService:
         account = f"account:{email.strip().lower()}"
         keys = [account, f"address:{address}"]
         self._throttle.check(keys)
-        user = await self._store.get_user_by_email(email.strip().lower())
+        user = await self._store.users.get_by_email(email.strip().lower())
         valid = await self._passwords.verify(user.password_hash if user else None, password)
         if user is None or not valid:
             self._throttle.fail(keys)
@@ -65,19 +66,19 @@ class UserService:
         return user
 
     async def get(self, uid: str) -> User:
-        user = await self._store.get_user(uid)
+        user = await self._store.users.get(uid)
         if user is None:
-            raise NotFound(f"user {uid} not found")
+            raise NotFound("user {uid} not found", uid=uid)
         return user
 
     async def list(self, limit: int, page: int) -> Page[User]:
-        return await self._store.list_users(limit, page)
+        return await self._store.users.list(limit, page)
 
     async def delete(self, actor: User, uid: str) -> None:
         if actor.id != uid and actor.role is not Role.ADMIN:
             raise Forbidden("you may delete only your own account")
-        if not await self._store.delete_user(uid):
-            raise NotFound(f"user {uid} not found")
+        if not await self._store.users.delete(uid):
+            raise NotFound("user {uid} not found", uid=uid)
         self._events.disconnect_user(uid)
 
     async def change_password(self, actor: User, current: str, new: str) -> None:
@@ -88,12 +89,12 @@ class UserService:
         if not await self._passwords.verify(actor.password_hash, current):
             self._throttle.fail(keys)
             raise Forbidden("current_password: does not match")
-        await self._store.set_password_hash(actor.id, await self._passwords.hash(new))
-        await self._store.delete_user_sessions(actor.id)
+        await self._store.users.set_password_hash(actor.id, await self._passwords.hash(new))
+        await self._store.sessions.delete_for_user(actor.id)
         self._events.disconnect_user(actor.id)
 
     async def end_sessions(self, actor: User) -> None:
-        await self._store.delete_user_sessions(actor.id)
+        await self._store.sessions.delete_for_user(actor.id)
         self._events.disconnect_user(actor.id)
 
     async def create_admin(self, email: str, password: str) -> tuple[User, bool]:
@@ -103,11 +104,13 @@ class UserService:
         """
         email = _parse(_EMAIL, email, "email")
         password = _parse(_PASSWORD, password, "password")
-        existing = await self._store.get_user_by_email(email)
+        existing = await self._store.users.get_by_email(email)
         if existing is not None:
-            await self._store.set_role(existing.id, Role.ADMIN)
-            await self._store.set_password_hash(existing.id, await self._passwords.hash(password))
-            await self._store.delete_user_sessions(existing.id)
+            await self._store.users.set_role(existing.id, Role.ADMIN)
+            await self._store.users.set_password_hash(
+                existing.id, await self._passwords.hash(password)
+            )
+            await self._store.sessions.delete_for_user(existing.id)
             self._events.disconnect_user(existing.id)
             return await self.get(existing.id), False
         data = UserIn(

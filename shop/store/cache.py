@@ -1,19 +1,21 @@
 """A read-through cache of the catalogue, for a store this process alone writes.
 
 The embedded SQLite store has one writer: this process. Every product change passes
-through here, so cached products and listing pages are dropped exactly when they change
-and reads of a busy catalogue skip the database. MongoDB is not wrapped: other shop
-processes may write it.
+through here (or calls `changed` when it changes stock from elsewhere, as a purchase
+does), so cached products and listing pages are dropped exactly when they change and
+reads of a busy catalogue skip the database. MongoDB is not wrapped: other shop processes
+may write it.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from shop.service.models import Page, Product, ProductQuery
-from shop.store.base import Store
+from shop.models.listing import Page
+from shop.models.products import Product, ProductQuery
+from shop.store.products import ProductStore
 
 MAX_PRODUCTS = 10_000
 MAX_PAGES = 1_000
@@ -36,6 +38,9 @@ class _Lru[K, V]:
         if len(self._items) > self._size:
             self._items.popitem(last=False)
 
+    def keys(self) -> list[K]:
+        return list(self._items)
+
     def drop(self, key: K) -> None:
         self._items.pop(key, None)
 
@@ -44,9 +49,9 @@ class _Lru[K, V]:
 
 
 class CatalogueCache:
-    """Wraps a Store: products and listing pages come from memory until they change."""
+    """Wraps a ProductStore: products and listing pages come from memory until they change."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: ProductStore) -> None:
         self._store = store
         self._products: _Lru[str, Product] = _Lru(MAX_PRODUCTS)
         self._pages: _Lru[ProductQuery, Page[Product]] = _Lru(MAX_PAGES)
@@ -54,50 +59,54 @@ class CatalogueCache:
         # put its (possibly older) answer into the cache after the write dropped it.
         self._generation = 0
 
-    def __getattr__(self, name: str) -> Any:
-        # Everything but the catalogue goes straight to the store.
-        return getattr(self._store, name)
-
-    def _changed(self) -> None:
+    def changed(self, pids: Iterable[str] = ()) -> None:
+        """Forget the given products and every listing page: they changed elsewhere."""
+        for pid in pids:
+            self._products.drop(pid)
         self._generation += 1
         self._pages.clear()
 
-    async def get_product(self, pid: str) -> Product | None:
+    def forget(self, event: Mapping[str, Any]) -> None:
+        """Drop what a product event (`product.created/updated/deleted`) says changed;
+        everything when the event does not say which product."""
+        product = event.get("product")
+        pid = product.get("_id") if isinstance(product, Mapping) else None
+        self.changed([pid] if isinstance(pid, str) else self._products.keys())
+
+    async def get(self, pid: str) -> Product | None:
         product = self._products.get(pid)
         if product is not None:
             return product
         generation = self._generation
-        product = await self._store.get_product(pid)
+        product = await self._store.get(pid)
         if product is not None and generation == self._generation:
             self._products.put(pid, product)
         return product
 
-    async def list_products(self, query: ProductQuery) -> Page[Product]:
+    async def list(self, query: ProductQuery) -> Page[Product]:
         page = self._pages.get(query)
         if page is not None:
             return page
         generation = self._generation
-        page = await self._store.list_products(query)
+        page = await self._store.list(query)
         if generation == self._generation:
             self._pages.put(query, page)
         return page
 
-    async def insert_product(self, product: Product) -> None:
+    async def insert(self, product: Product) -> None:
         try:
-            await self._store.insert_product(product)
+            await self._store.insert(product)
         finally:
-            self._changed()
+            self.changed()
 
-    async def update_product(self, pid: str, changes: Mapping[str, Any]) -> Product | None:
+    async def update(self, pid: str, changes: Mapping[str, Any]) -> Product | None:
         try:
-            return await self._store.update_product(pid, changes)
+            return await self._store.update(pid, changes)
         finally:
-            self._products.drop(pid)
-            self._changed()
+            self.changed([pid])
 
-    async def delete_product(self, pid: str) -> bool:
+    async def delete(self, pid: str) -> bool:
         try:
-            return await self._store.delete_product(pid)
+            return await self._store.delete(pid)
         finally:
-            self._products.drop(pid)
-            self._changed()
+            self.changed([pid])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from shop.settings import Settings
 from shop.store.base import Store
 
@@ -16,5 +14,7 @@ async def open_store(settings: Settings) -> Store:
     from shop.store.cache import CatalogueCache
     from shop.store.sqlite import SQLiteStore
 
+    store = await SQLiteStore.open(settings.sqlite_path)
     # One process writes an embedded database, so it may cache what it wrote.
-    return cast(Store, CatalogueCache(await SQLiteStore.open(settings.sqlite_path)))
+    store.products = CatalogueCache(store.products)
+    return store

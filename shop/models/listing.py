@@ -1,0 +1,23 @@
+"""One page of any listing, and the limits every listing shares."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+MAX_PAGE_SIZE = 100
+MAX_PAGE = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Page[T]:
+    """One page of a listing; `total` counts every match, not just this page."""
+
+    items: list[T]
+    total: int
+    page: int
+    limit: int
+
+    @property
+    def total_pages(self) -> int:
+        return max(1, math.ceil(self.total / self.limit))

@@ -1,0 +1,80 @@
+"""The MongoDB store, over PyMongo's native async driver (`AsyncMongoClient`).
+
+Documents are keyed by ObjectId; the API sees their 24-hex strings. One module per
+aggregate, each over the same database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from pymongo import AsyncMongoClient
+from pymongo.errors import ConfigurationError
+
+from shop.store.base import StoreUnavailable
+from shop.store.mongo.carts import MongoCarts
+from shop.store.mongo.docs import UNAVAILABLE, Doc
+from shop.store.mongo.products import MongoProducts
+from shop.store.mongo.sessions import MongoSessions
+from shop.store.mongo.users import MongoUsers
+
+_NO_DATABASE = "SHOP_DATABASE_URL: the MongoDB URL must name a database, e.g. mongodb://host/shop"
+
+
+class MongoStore:
+    """The Store protocol over MongoDB; build it with `await MongoStore.open(url)`."""
+
+    def __init__(self, client: AsyncMongoClient[Doc]) -> None:
+        self.client = client
+        db = client.get_default_database()
+        self.products = MongoProducts(db)
+        self.users = MongoUsers(db)
+        self.sessions = MongoSessions(db)
+        self.carts = MongoCarts(db)
+
+    @classmethod
+    async def open(cls, url: str, *, server_selection_timeout_ms: int = 5000) -> MongoStore:
+        """Connect to the database the URL names, check it answers and prepare it."""
+        # journal=True: a write is acknowledged only once it is in the on-disk journal, so
+        # a crash right after a 2xx answer loses nothing.
+        client: AsyncMongoClient[Doc] = AsyncMongoClient(
+            url,
+            serverSelectionTimeoutMS=server_selection_timeout_ms,
+            tz_aware=True,
+            journal=True,
+        )
+        try:
+            try:
+                store = cls(client)
+            except ConfigurationError:
+                raise ValueError(_NO_DATABASE) from None
+            try:
+                await store.ping()
+            except StoreUnavailable:
+                hosts = ", ".join(
+                    f"{host}:{port}"
+                    for host, port in client.topology_description.server_descriptions()
+                )
+                seconds = server_selection_timeout_ms / 1000
+                raise StoreUnavailable(
+                    f"cannot reach MongoDB at {hosts or url} within {seconds:g} s"
+                ) from None
+            await store._prepare()
+        except BaseException:
+            await client.close()
+            raise
+        return store
+
+    async def _prepare(self) -> None:
+        # Idempotent: every start (or two at once) may run it.
+        aggregates = (self.products, self.users, self.sessions, self.carts)
+        await asyncio.gather(*(aggregate.prepare() for aggregate in aggregates))
+
+    async def ping(self) -> None:
+        try:
+            await self.client.admin.command("ping")
+        except UNAVAILABLE as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    async def close(self) -> None:
+        await self.client.close()

@@ -1,0 +1,99 @@
+"""Documents to records and back, and the guard that reports a lost server."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from bson import ObjectId
+from pymongo.errors import AutoReconnect, ConnectionFailure, ServerSelectionTimeoutError
+
+from shop.models.products import Product
+from shop.models.users import Role, User
+from shop.store.base import StoreUnavailable
+
+type Doc = dict[str, Any]
+
+UNAVAILABLE = (ServerSelectionTimeoutError, ConnectionFailure, AutoReconnect)
+PRODUCT_FIELDS = ("title", "description", "code", "price_cents", "status", "stock", "category")
+
+
+def report_unavailable[C: type](cls: C) -> C:
+    """Make every public coroutine of `cls` raise StoreUnavailable when MongoDB is gone,
+    so a lost server is a 503 like on SQLite, not an unexplained failure."""
+
+    def guard(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        @functools.wraps(method)
+        async def guarded(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await method(*args, **kwargs)
+            except UNAVAILABLE as exc:
+                raise StoreUnavailable(str(exc)) from exc
+
+        return guarded
+
+    for name, member in list(vars(cls).items()):
+        if not name.startswith("_") and inspect.iscoroutinefunction(member):
+            setattr(cls, name, guard(member))
+    return cls
+
+
+def as_datetime(seconds: float) -> datetime:
+    """A Unix time as the UTC datetime a TTL index needs."""
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def str_id(value: ObjectId | None) -> str | None:
+    return str(value) if value is not None else None
+
+
+def product_doc(product: Product) -> Doc:
+    return {
+        "_id": ObjectId(product.id),
+        **{name: getattr(product, name) for name in PRODUCT_FIELDS},
+        "category_key": product.category.lower(),
+        "thumbnails": list(product.thumbnails),
+    }
+
+
+def product(doc: Doc) -> Product:
+    return Product(
+        id=str(doc["_id"]),
+        title=doc["title"],
+        description=doc["description"],
+        code=doc["code"],
+        price_cents=int(doc["price_cents"]),
+        status=bool(doc["status"]),
+        stock=int(doc["stock"]),
+        category=doc["category"],
+        thumbnails=tuple(doc["thumbnails"]),
+    )
+
+
+def user_doc(user: User) -> Doc:
+    return {
+        "_id": ObjectId(user.id),
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "age": user.age,
+        "role": str(user.role),
+        "cart": ObjectId(user.cart) if user.cart is not None else None,
+        "password_hash": user.password_hash,
+    }
+
+
+def user(doc: Doc) -> User:
+    return User(
+        id=str(doc["_id"]),
+        first_name=doc["first_name"],
+        last_name=doc["last_name"],
+        email=doc["email"],
+        age=doc["age"],
+        role=Role(doc["role"]),
+        cart=str_id(doc["cart"]),
+        password_hash=doc["password_hash"],
+    )

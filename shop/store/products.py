@@ -1,0 +1,28 @@
+"""What the services need of a store's products."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from shop.models.listing import Page
+from shop.models.products import Product, ProductQuery
+
+
+class ProductStore(Protocol):
+    async def insert(self, product: Product) -> None:
+        """Raise DuplicateKey("code") when the code is taken."""
+
+    async def get(self, pid: str) -> Product | None: ...
+
+    async def list(self, query: ProductQuery) -> Page[Product]:
+        """Filter, sort by price (then id) and page; `total` counts all matches."""
+
+    async def update(self, pid: str, changes: Mapping[str, Any]) -> Product | None:
+        """Apply the given fields (Product's names) atomically; None if the id is unknown.
+
+        Raise DuplicateKey("code") when the new code is taken.
+        """
+
+    async def delete(self, pid: str) -> bool:
+        """Delete the product and every cart line that holds it; False if unknown."""

@@ -1,0 +1,22 @@
+"""What the services need of a store's server-side session records."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from shop.models.users import User
+
+
+class SessionStore(Protocol):
+    async def create(self, sid: str, uid: str, expires_at: float) -> None: ...
+
+    async def get_user(self, sid: str, now: float) -> User | None:
+        """The user of a live session; None when unknown, expired or the user is gone."""
+
+    async def delete(self, sid: str) -> None: ...
+
+    async def delete_for_user(self, uid: str, keep: str | None = None) -> None:
+        """End every session of the user except `keep`."""
+
+    async def purge(self, now: float) -> int:
+        """Delete expired sessions; return how many."""

@@ -1,0 +1,29 @@
+"""What the services need of a store's user accounts."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from shop.models.listing import Page
+from shop.models.users import Role, User
+
+
+class UserStore(Protocol):
+    async def insert(self, user: User) -> None:
+        """Raise DuplicateKey("email") when the email is taken."""
+
+    async def get(self, uid: str) -> User | None: ...
+
+    async def get_by_email(self, email: str) -> User | None: ...
+
+    async def list(self, limit: int, page: int) -> Page[User]:
+        """Users ordered by id (creation order)."""
+
+    async def delete(self, uid: str) -> bool:
+        """Delete the user, their carts and their sessions; False if unknown."""
+
+    async def set_password_hash(self, uid: str, password_hash: str) -> bool: ...
+
+    async def set_role(self, uid: str, role: Role) -> bool: ...
+
+    async def set_cart(self, uid: str, cid: str) -> bool: ...
