@@ -2,16 +2,40 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+import time
+from collections.abc import AsyncIterator, Collection
 from pathlib import Path
 
 from aiohttp import web
 
 from shop.errors import error_middleware
-from shop.keys import CARTS, HUB, PASSWORDS, PRODUCTS, SETTINGS, STORE, THROTTLE, USERS
+from shop.keys import (
+    BUS,
+    CARTS,
+    HUB,
+    METRICS,
+    PASSWORDS,
+    PRODUCTS,
+    SETTINGS,
+    STORE,
+    THROTTLE,
+    USERS,
+)
+from shop.metrics import Metrics
 from shop.middlewares import access_log_middleware, add_security_headers
 from shop.realtime import Hub
-from shop.routes import api_carts, api_products, api_sessions, api_users, health, pages, ws
+from shop.realtime.bus import RedisBus
+from shop.routes import (
+    api_carts,
+    api_products,
+    api_sessions,
+    api_users,
+    health,
+    metrics,
+    pages,
+    ws,
+)
 from shop.routes.layout import page_context
 from shop.security import LoginThrottle, PasswordHasher, origin_middleware
 from shop.service.carts import CartService
@@ -19,6 +43,7 @@ from shop.service.products import ProductService
 from shop.service.users import UserService
 from shop.sessions import purge_expired_sessions, session_setup
 from shop.settings import Settings
+from shop.store.base import StoreError
 from shop.store.cache import CatalogueCache
 from shop.store.open import open_store
 from shop.views import setup_templates
@@ -26,18 +51,24 @@ from shop.views import setup_templates
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = PROJECT_ROOT / "templates"
 STATIC = PROJECT_ROOT / "static"
+# On stop, a socket whose peer does not take the close frame within this is cut off; with
+# the stores' and Redis' bounded closes, SIGTERM ends the process within 10 s.
+SHUTDOWN_CLOSE_TIMEOUT = 2.0
+
+log = logging.getLogger("shop.app")
 
 
 async def store_context(app: web.Application) -> AsyncIterator[None]:
     """Open the store and the services over it; close the store on shutdown."""
     settings = app[SETTINGS]
-    store = await open_store(settings)
+    store = await open_store(settings, app[METRICS])
     app[STORE] = store
     app[PASSWORDS] = PasswordHasher(
         time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib
     )
     if isinstance(store.products, CatalogueCache):
-        # Every product event (a purchase's stock change too) drops what it changed.
+        # Every product event of any process (a purchase's stock change too) drops what
+        # it changed.
         app[HUB].on_product_event(store.products.forget)
     app[PRODUCTS] = ProductService(store, app[HUB])
     app[CARTS] = CartService(store, app[HUB])
@@ -48,8 +79,49 @@ async def store_context(app: web.Application) -> AsyncIterator[None]:
         await store.close()
 
 
+async def bus_context(app: web.Application) -> AsyncIterator[None]:
+    """With SHOP_REDIS_URL, share the hub's events with every other process over Redis."""
+    settings, hub, store = app[SETTINGS], app[HUB], app[STORE]
+    app[BUS] = None
+    if settings.redis_url is None:
+        yield
+        return
+    cache = store.products if isinstance(store.products, CatalogueCache) else None
+
+    async def alive(sessions: Collection[str]) -> Collection[str]:
+        return await store.sessions.alive(sessions, time.time())
+
+    async def connected() -> None:
+        if cache is not None:
+            cache.events_trusted(True)
+        try:
+            await hub.resync(alive)
+        except StoreError:
+            log.warning("could not re-check the sessions of open websockets: store unavailable")
+
+    def lost() -> None:
+        if cache is not None:
+            cache.events_trusted(False)
+
+    bus = RedisBus(
+        settings.redis_url,
+        on_message=hub.receive,
+        on_connected=connected,
+        on_lost=lost,
+        metrics=app[METRICS],
+    )
+    app[BUS] = bus
+    hub.attach(bus)
+    await bus.start()
+    try:
+        yield
+    finally:
+        hub.attach(None)
+        await bus.close()
+
+
 async def close_websockets(app: web.Application) -> None:
-    await app[HUB].close_all()
+    await app[HUB].close_all(grace=SHUTDOWN_CLOSE_TIMEOUT)
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -65,14 +137,18 @@ def create_app(settings: Settings) -> web.Application:
         ],
     )
     app[SETTINGS] = settings
-    app[HUB] = Hub()
+    app[METRICS] = Metrics()
+    hub = app[HUB] = Hub(app[METRICS])
+    app[METRICS].websockets.set_function(lambda: len(hub))
     app[THROTTLE] = LoginThrottle(settings.login_max_failures, settings.login_window)
     setup_templates(app, TEMPLATES, (page_context,))
     app.cleanup_ctx.append(store_context)
+    app.cleanup_ctx.append(bus_context)
     app.cleanup_ctx.append(purge_expired_sessions)
     app.on_shutdown.append(close_websockets)
     app.on_response_prepare.append(add_security_headers)
-    for module in (health, api_products, api_carts, api_users, api_sessions, pages, ws):
+    routes = (health, metrics, api_products, api_carts, api_users, api_sessions, pages, ws)
+    for module in routes:
         app.router.add_routes(module.routes)
     app.router.add_static("/static", STATIC, name="static")
     return app

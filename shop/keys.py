@@ -18,9 +18,15 @@ THROTTLE = web.AppKey["LoginThrottle"]("shop.throttle")
 PRODUCTS = web.AppKey["ProductService"]("shop.products")
 CARTS = web.AppKey["CartService"]("shop.carts")
 USERS = web.AppKey["UserService"]("shop.users")
+METRICS = web.AppKey["Metrics"]("shop.metrics")
+# The Redis event bus joining this process to the others; None without SHOP_REDIS_URL.
+BUS = web.AppKey["RedisBus | None"]("shop.bus")
 
 # This request's cookie session (loaded by shop.sessions.session_middleware).
 SESSION = web.RequestKey("shop.session", Session)
 # The authenticated user of this request (None when anonymous), and its session id.
 USER = web.RequestKey["User | None"]("shop.user")
 SESSION_ID = web.RequestKey["str | None"]("shop.session_id")
+# True when the cookie names a session the store could not check (it is down): the request
+# goes on anonymous, and anything that needs the user is a 503 rather than a 401.
+SESSION_UNCHECKED = web.RequestKey("shop.session_unchecked", bool)

@@ -1,4 +1,4 @@
-"""Response headers every answer carries, and one access-log line per request."""
+"""Response headers every answer carries; one access-log line and the metrics per request."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 
 from aiohttp import web
 
-from shop.keys import SETTINGS, USER
+from shop.keys import METRICS, SETTINGS, USER
 from shop.security import Handler
 
 access_log = logging.getLogger("shop.access")
@@ -55,6 +55,8 @@ async def access_log_middleware(request: web.Request, handler: Handler) -> web.S
         status = exc.status
         raise
     finally:
+        seconds = time.perf_counter() - started
+        request.app[METRICS].observe_request(request, status, seconds)
         user = request.get(USER)
         # Path only: query strings and bodies can hold what a log must never keep.
         access_log.info(
@@ -62,6 +64,6 @@ async def access_log_middleware(request: web.Request, handler: Handler) -> web.S
             request.method,
             request.path,
             status,
-            (time.perf_counter() - started) * 1000,
+            seconds * 1000,
             user.id if user is not None else "-",
         )

@@ -33,6 +33,12 @@ class Settings:
     argon2_memory_kib: int = 19 * 1024
     client_max_size: int = 64 * 1024
     trust_forwarded: bool = False
+    # Several processes share live events (and catalogue-cache drops) over this Redis.
+    redis_url: str | None = None
+    # No request waits on the database longer than this (seconds), then it is a 503.
+    store_timeout: float = 3.0
+    # Below this much free disk space (MiB) next to the SQLite file, /readyz says not ready.
+    min_free_mb: int = 100
 
     @property
     def is_mongo(self) -> bool:
@@ -61,6 +67,31 @@ def _flag(name: str, raw: str) -> bool:
     if value in {"", "0", "false", "no", "off"}:
         return False
     raise ConfigError(f"{name} must be 1 or 0, got {raw!r}")
+
+
+def _number(name: str, raw: str, low: float, high: float) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if not low <= value <= high:  # also refuses nan
+        raise ConfigError(f"{name} must be between {low:g} and {high:g}, got {raw!r}")
+    return value
+
+
+def _whole(name: str, raw: str) -> int:
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 12):
+        raise ConfigError(f"{name} must be a whole number of at least 0, got {raw!r}")
+    return int(raw)
+
+
+def redis_url(raw: str | None) -> str | None:
+    """Validate SHOP_REDIS_URL; None (no Redis: events stay in this process) when unset."""
+    if not raw:
+        return None
+    if urlsplit(raw).scheme not in {"redis", "rediss", "unix"}:
+        raise ConfigError("SHOP_REDIS_URL must start with redis://, rediss:// or unix://")
+    return raw
 
 
 def database_url(raw: str | None, data_dir: Path) -> str:
@@ -121,4 +152,9 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         port=_port("SHOP_PORT", env.get("SHOP_PORT") or "8080"),
         https=_flag("SHOP_HTTPS", env.get("SHOP_HTTPS", "")),
         trust_forwarded=_flag("SHOP_TRUST_FORWARDED", env.get("SHOP_TRUST_FORWARDED", "")),
+        redis_url=redis_url(env.get("SHOP_REDIS_URL")),
+        store_timeout=_number(
+            "SHOP_STORE_TIMEOUT", env.get("SHOP_STORE_TIMEOUT") or "3", low=0.1, high=300
+        ),
+        min_free_mb=_whole("SHOP_MIN_FREE_MB", env.get("SHOP_MIN_FREE_MB") or "100"),
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from shop.app import create_app
 from shop.keys import USERS
 from shop.models.users import User
 from shop.settings import Settings
+from tests.servers import RedisServer, redis_server
 
 REAL_MONGODB_URL = os.environ.get("SHOP_TEST_MONGODB_URL", "")
 STORES = ["sqlite", "mongo"] + (["mongo-real"] if REAL_MONGODB_URL else [])
@@ -173,3 +174,10 @@ def product_fields(**fields: Any) -> dict[str, Any]:
 @pytest.fixture
 def product_body() -> Callable[..., dict[str, Any]]:
     return product_fields
+
+
+@pytest.fixture
+def redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """Debian's redis-server on a free loopback port, nothing kept on disk."""
+    with redis_server(tmp_path / "redis") as server:
+        yield server

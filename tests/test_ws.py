@@ -24,6 +24,7 @@ from aiohttp import (
 from shop import realtime
 from shop.keys import HUB
 from shop.realtime import SESSION_ENDED, Hub
+from shop.realtime import subscriber as subscriber_module
 from shop.routes import ws as ws_route
 from shop.routes.ws import BURST, MAX_MESSAGE
 from tests.conftest import PASSWORD, Auth, Client
@@ -513,8 +514,8 @@ async def test_ending_a_session_closes_its_sockets(
 async def test_client_that_stops_reading_is_dropped_without_stalling_others(
     client: Client, monkeypatch: pytest.MonkeyPatch, removed: asyncio.Event, connect: Connect
 ) -> None:
-    monkeypatch.setattr(realtime, "OUTBOX_SIZE", 8)
-    monkeypatch.setattr(realtime, "CLOSE_TIMEOUT", 0.5)
+    monkeypatch.setattr(subscriber_module, "OUTBOX_SIZE", 8)
+    monkeypatch.setattr(subscriber_module, "CLOSE_TIMEOUT", 0.5)
     hub = client.app[HUB]
     slow, _ = await connect(client)  # never reads again until it has been dropped
     fast, _ = await connect(client)

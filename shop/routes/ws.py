@@ -17,13 +17,14 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from shop.errors import Forbidden, Invalid, ShopError
-from shop.keys import HUB, PRODUCTS, SESSION_ID, USER
+from shop.keys import HUB, PRODUCTS, SESSION_ID, SESSION_UNCHECKED, USER
 from shop.models.fields import Input
 from shop.models.products import ProductIn
 from shop.realtime import Subscriber
 from shop.routes.common import parse_json
 from shop.security import is_admin, is_same_origin
 from shop.service.ids import parse_id
+from shop.store.base import StoreUnavailable
 
 log = logging.getLogger("shop.ws")
 routes = web.RouteTableDef()
@@ -139,6 +140,10 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     # Cookies ride along on a cross-site handshake too: refuse it before upgrading.
     if not is_same_origin(request):
         raise Forbidden("cross-site websocket refused")
+    if request[SESSION_UNCHECKED]:
+        # Anonymous now, it would miss the user's cart events for its whole life; the
+        # page retries with backoff instead.
+        raise StoreUnavailable("the session could not be checked")
     # Per-message compression off: its zlib state costs ~107 KiB per socket.
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT, max_msg_size=MAX_MESSAGE, compress=False)
     await ws.prepare(request)

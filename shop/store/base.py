@@ -67,4 +67,7 @@ class Store(Protocol):
     async def ping(self) -> None:
         """Return when the database answers; raise StoreUnavailable otherwise."""
 
+    async def writable(self) -> None:
+        """Return when this process can write now; raise StoreUnavailable saying why not."""
+
     async def close(self) -> None: ...

@@ -7,18 +7,28 @@ aggregate, each over the same database.
 from __future__ import annotations
 
 import asyncio
+import logging
 
+import pymongo
 from pymongo import AsyncMongoClient
 from pymongo.errors import ConfigurationError
 
 from shop.store.base import StoreUnavailable
+from shop.store.mongo.availability import PROBE_INTERVAL, Availability
 from shop.store.mongo.carts import MongoCarts
-from shop.store.mongo.docs import UNAVAILABLE, Doc
+from shop.store.mongo.docs import Doc, unavailable_reported
 from shop.store.mongo.products import MongoProducts
 from shop.store.mongo.sessions import MongoSessions
 from shop.store.mongo.users import MongoUsers
+from shop.store.wrap import wrap_aggregates
+
+log = logging.getLogger("shop.store.mongo")
 
 _NO_DATABASE = "SHOP_DATABASE_URL: the MongoDB URL must name a database, e.g. mongodb://host/shop"
+# Index builds and the price conversion at start may take longer than a request may.
+PREPARE_TIMEOUT = 300.0
+# Closing sends endSessions, which waits for a server: a gone one must not hold up a stop.
+CLOSE_TIMEOUT = 1.0
 
 
 class MongoStore:
@@ -31,15 +41,23 @@ class MongoStore:
         self.users = MongoUsers(db)
         self.sessions = MongoSessions(db)
         self.carts = MongoCarts(db)
+        self.availability = Availability(self._probe)
+        wrap_aggregates(self, self.availability.guard)
 
     @classmethod
-    async def open(cls, url: str, *, server_selection_timeout_ms: int = 5000) -> MongoStore:
-        """Connect to the database the URL names, check it answers and prepare it."""
+    async def open(cls, url: str, *, store_timeout: float = 3.0) -> MongoStore:
+        """Connect to the database the URL names, check it answers and prepare it.
+
+        No operation waits longer than `store_timeout` seconds (PyMongo's timeoutMS).
+        """
+        ms = int(store_timeout * 1000)
         # journal=True: a write is acknowledged only once it is in the on-disk journal, so
         # a crash right after a 2xx answer loses nothing.
         client: AsyncMongoClient[Doc] = AsyncMongoClient(
             url,
-            serverSelectionTimeoutMS=server_selection_timeout_ms,
+            timeoutMS=ms,
+            serverSelectionTimeoutMS=ms,
+            connectTimeoutMS=ms,
             tz_aware=True,
             journal=True,
         )
@@ -55,13 +73,13 @@ class MongoStore:
                     f"{host}:{port}"
                     for host, port in client.topology_description.server_descriptions()
                 )
-                seconds = server_selection_timeout_ms / 1000
                 raise StoreUnavailable(
-                    f"cannot reach MongoDB at {hosts or url} within {seconds:g} s"
+                    f"cannot reach MongoDB at {hosts or url} within {store_timeout:g} s"
                 ) from None
-            await store._prepare()
+            with pymongo.timeout(PREPARE_TIMEOUT):
+                await store._prepare()
         except BaseException:
-            await client.close()
+            await store_close(client)
             raise
         return store
 
@@ -70,11 +88,35 @@ class MongoStore:
         aggregates = (self.products, self.users, self.sessions, self.carts)
         await asyncio.gather(*(aggregate.prepare() for aggregate in aggregates))
 
-    async def ping(self) -> None:
-        try:
+    async def _probe(self) -> None:
+        with unavailable_reported(), pymongo.timeout(PROBE_INTERVAL):
             await self.client.admin.command("ping")
-        except UNAVAILABLE as exc:
-            raise StoreUnavailable(str(exc)) from exc
+
+    async def ping(self) -> None:
+        self.availability.check()
+        with unavailable_reported():
+            await self.client.admin.command("ping")
+
+    async def writable(self) -> None:
+        """A primary answers (the client sends `hello` to the primary, or finds none)."""
+        self.availability.check()
+        with unavailable_reported():
+            hello = await self.client.admin.command("hello")
+        if not hello.get("isWritablePrimary"):
+            raise StoreUnavailable("the server that answered is not a writable primary")
 
     async def close(self) -> None:
-        await self.client.close()
+        await self.availability.close()
+        await store_close(self.client)
+
+
+async def store_close(client: AsyncMongoClient[Doc]) -> None:
+    """Close the client within CLOSE_TIMEOUT, whatever the server is doing."""
+    try:
+        # pymongo.timeout bounds endSessions' server selection and reply; the outer
+        # timeout is the last resort should anything else wait.
+        with pymongo.timeout(CLOSE_TIMEOUT):
+            async with asyncio.timeout(CLOSE_TIMEOUT * 2):
+                await client.close()
+    except TimeoutError:
+        log.warning("the MongoDB client did not close within %g s; left behind", CLOSE_TIMEOUT * 2)

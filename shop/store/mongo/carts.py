@@ -2,6 +2,7 @@
 
 MongoDB makes every single-document write atomic, so each change is one conditional
 update: what it checked (the owner, the line's room within stock) is true when it writes.
+Every update of a cart also bumps its `version` (`$inc`), in write order.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from shop.store.mongo.docs import Doc
 # `add` retries only when another request pushed or removed the same line between its two
 # updates; a few rounds settle any real contention.
 _ADD_ATTEMPTS = 10
+# In every update of a cart.
+_BUMP = {"version": 1}
 
 
 @docs.report_unavailable
@@ -50,7 +53,9 @@ class MongoCarts:
             and await self._users.find_one({"_id": owner_id}, {"_id": 1}) is None
         ):
             raise StoreError(f"cart owner {owner} does not exist")
-        await self._carts.insert_one({"_id": ObjectId(cid), "owner": owner_id, "products": []})
+        await self._carts.insert_one(
+            {"_id": ObjectId(cid), "owner": owner_id, "products": [], "version": 0}
+        )
         return Cart(id=cid, owner=owner)
 
     async def get(self, cid: str, owner: str | None = None) -> Cart:
@@ -80,7 +85,9 @@ class MongoCarts:
             for line in doc["products"]
             if line["product"] in products  # the product was deleted meanwhile
         )
-        return Cart(id=cid, owner=docs.str_id(doc["owner"]), lines=lines)
+        return Cart(
+            id=cid, owner=docs.str_id(doc["owner"]), lines=lines, version=doc.get("version", 0)
+        )
 
     async def add(self, cid: str, pid: str, quantity: int, owner: str | None = None) -> Cart:
         cart_id, product_id = ObjectId(cid), ObjectId(pid)
@@ -101,14 +108,17 @@ class MongoCarts:
                         }
                     },
                 },
-                {"$inc": {"products.$.quantity": quantity}},
+                {"$inc": {"products.$.quantity": quantity, **_BUMP}},
             )
             if grown.matched_count == 1:
                 return await self.get(cid)
             # No such line yet: append it, unless a concurrent call appended it first.
             pushed = await self._carts.update_one(
                 {**mine, "products.product": {"$ne": product_id}},
-                {"$push": {"products": {"product": product_id, "quantity": quantity}}},
+                {
+                    "$push": {"products": {"product": product_id, "quantity": quantity}},
+                    "$inc": _BUMP,
+                },
             )
             if pushed.matched_count == 1:
                 return await self.get(cid)
@@ -126,7 +136,7 @@ class MongoCarts:
         if quantity <= stock:
             result = await self._carts.update_one(
                 {**_mine(cart_id, owner), "products.product": product_id},
-                {"$set": {"products.$.quantity": quantity}},
+                {"$set": {"products.$.quantity": quantity}, "$inc": _BUMP},
             )
             if result.matched_count == 1:
                 return await self.get(cid)
@@ -138,13 +148,13 @@ class MongoCarts:
         raise NotEnoughStock(pid)
 
     async def remove(self, cid: str, pid: str, owner: str | None = None) -> Cart:
-        cart_id = ObjectId(cid)
+        cart_id, product_id = ObjectId(cid), ObjectId(pid)
         result = await self._carts.update_one(
-            _mine(cart_id, owner), {"$pull": {"products": {"product": ObjectId(pid)}}}
+            {**_mine(cart_id, owner), "products.product": product_id},
+            {"$pull": {"products": {"product": product_id}}, "$inc": _BUMP},
         )
         if result.matched_count == 0:
             await self._require_cart(cart_id, owner)
-        if result.modified_count == 0:
             raise MissingLine(pid)
         return await self.get(cid)
 
@@ -166,7 +176,7 @@ class MongoCarts:
                 raise MissingProduct(pid) if product_id not in stocks else NotEnoughStock(pid)
         new_lines = [{"product": product_id, "quantity": q} for _, product_id, q in wanted]
         result = await self._carts.update_one(
-            _mine(cart_id, owner), {"$set": {"products": new_lines}}
+            _mine(cart_id, owner), {"$set": {"products": new_lines}, "$inc": _BUMP}
         )
         if result.matched_count == 0:
             await self._require_cart(cart_id, owner)
@@ -174,7 +184,9 @@ class MongoCarts:
 
     async def clear(self, cid: str, owner: str | None = None) -> Cart:
         cart_id = ObjectId(cid)
-        result = await self._carts.update_one(_mine(cart_id, owner), {"$set": {"products": []}})
+        result = await self._carts.update_one(
+            _mine(cart_id, owner), {"$set": {"products": []}, "$inc": _BUMP}
+        )
         if result.matched_count == 0:
             await self._require_cart(cart_id, owner)
         return await self.get(cid)

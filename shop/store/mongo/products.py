@@ -88,7 +88,10 @@ class MongoProducts:
             return await self.get(pid)
         try:
             doc = await self._products.find_one_and_update(
-                {"_id": ObjectId(pid)}, {"$set": fields}, return_document=ReturnDocument.AFTER
+                {"_id": ObjectId(pid)},
+                # Every update of a product bumps its version, in write order.
+                {"$set": fields, "$inc": {"version": 1}},
+                return_document=ReturnDocument.AFTER,
             )
         except DuplicateKeyError:
             raise DuplicateKey("code") from None
@@ -100,7 +103,8 @@ class MongoProducts:
             return False
         # A line added while this ran is harmless: carts drop lines without a product.
         await self._carts.update_many(
-            {"products.product": product_id}, {"$pull": {"products": {"product": product_id}}}
+            {"products.product": product_id},
+            {"$pull": {"products": {"product": product_id}}, "$inc": {"version": 1}},
         )
         return True
 

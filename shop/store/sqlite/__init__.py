@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import shutil
 from pathlib import Path
 
+from shop.store.base import StoreUnavailable
 from shop.store.products import ProductStore
 from shop.store.sqlite.carts import SQLiteCarts
 from shop.store.sqlite.engine import Engine
@@ -15,20 +18,35 @@ from shop.store.sqlite.users import SQLiteUsers
 class SQLiteStore:
     """The Store protocol over one SQLite file; build it with `await SQLiteStore.open(path)`."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, path: Path, min_free_mb: int = 0) -> None:
         self.engine = engine
+        self.path = path
+        self.min_free_mb = min_free_mb
         self.products: ProductStore = SQLiteProducts(engine)
         self.users = SQLiteUsers(engine)
         self.sessions = SQLiteSessions(engine)
         self.carts = SQLiteCarts(engine)
 
     @classmethod
-    async def open(cls, path: str | Path) -> SQLiteStore:
-        """Open (creating the directory, file and schema when missing) the database at path."""
-        return cls(await Engine.open(path))
+    async def open(cls, path: str | Path, *, min_free_mb: int = 0) -> SQLiteStore:
+        """Open (creating the directory, file and schema when missing) the database at path.
+
+        `writable()` reports the store unwritable below `min_free_mb` MiB of free disk.
+        """
+        return cls(await Engine.open(path), Path(path), min_free_mb)
 
     async def ping(self) -> None:
         await self.engine.ping()
+
+    async def writable(self) -> None:
+        """The disk has room and the write lock can be had (taken and released at once)."""
+        usage = await asyncio.to_thread(shutil.disk_usage, self.path.parent)
+        free_mb = usage.free // 2**20
+        if free_mb < self.min_free_mb:
+            raise StoreUnavailable(
+                f"{free_mb} MiB free on the disk of {self.path.name}, below {self.min_free_mb}"
+            )
+        await self.engine.write(lambda db: None)
 
     async def close(self) -> None:
         await self.engine.close()

@@ -125,8 +125,8 @@ class SQLiteCarts:
 def read_cart(db: sqlite3.Connection, cid: str) -> Cart:
     """The cart with its lines' products, in the order the lines were added."""
     found = db.execute(
-        "SELECT carts.owner AS cart_owner, cart_lines.quantity AS line_quantity,"
-        " products.* FROM carts"
+        "SELECT carts.owner AS cart_owner, carts.version AS cart_version,"
+        " cart_lines.quantity AS line_quantity, products.* FROM carts"
         " LEFT JOIN cart_lines ON cart_lines.cart_id = carts.id"
         " LEFT JOIN products ON products.id = cart_lines.product_id"
         " WHERE carts.id = ? ORDER BY cart_lines.seq",
@@ -139,7 +139,9 @@ def read_cart(db: sqlite3.Connection, cid: str) -> Cart:
         for row in found
         if row["line_quantity"] is not None  # an empty cart is one row of NULLs
     )
-    return Cart(id=cid, owner=found[0]["cart_owner"], lines=lines)
+    return Cart(
+        id=cid, owner=found[0]["cart_owner"], lines=lines, version=found[0]["cart_version"]
+    )
 
 
 def _require_cart(db: sqlite3.Connection, cid: str, owner: str | None) -> None:

@@ -25,11 +25,12 @@ class SQLiteProducts:
             with rows.unique_fields():
                 db.execute(
                     "INSERT INTO products (id, title, description, code, price_cents, status,"
-                    " stock, category, category_key, thumbnails) VALUES (:id, :title,"
+                    " stock, category, category_key, thumbnails, version) VALUES (:id, :title,"
                     " :description, :code, :price_cents, :status, :stock, :category,"
-                    " :category_key, :thumbnails)",
+                    " :category_key, :thumbnails, :version)",
                     {
                         "id": product.id,
+                        "version": product.version,
                         **{name: getattr(product, name) for name in _FIELDS},
                         "category_key": product.category.lower(),
                         "thumbnails": json.dumps(list(product.thumbnails)),
@@ -88,7 +89,8 @@ class SQLiteProducts:
                     " status = coalesce(:status, status), stock = coalesce(:stock, stock),"
                     " category = coalesce(:category, category),"
                     " category_key = coalesce(:category_key, category_key),"
-                    " thumbnails = coalesce(:thumbnails, thumbnails)"
+                    " thumbnails = coalesce(:thumbnails, thumbnails),"
+                    " version = version + 1"
                     " WHERE id = :id RETURNING *",
                     {**params, "id": pid},
                 ).fetchall()  # all rows, so the statement finishes

@@ -25,6 +25,7 @@ def product(row: sqlite3.Row) -> Product:
         stock=row["stock"],
         category=row["category"],
         thumbnails=tuple(json.loads(row["thumbnails"])),
+        version=row["version"],
     )
 
 

@@ -1,23 +1,18 @@
-"""The hub: who is listening to what, and delivery that no slow client can stall.
+"""One websocket as the hub sees it: its topics, and delivery that no slow client can stall.
 
 Each socket gets a `Subscriber` with a bounded outbox drained by its own task. A publish
-serialises the event once and only enqueues; a client whose outbox is full is dropped
-(its page reconnects and resyncs) instead of holding everyone else back. When a session
-ends (logout, password change, account deletion), its sockets are closed.
+only enqueues; a client whose outbox is full is dropped (its page reconnects and resyncs)
+instead of holding everyone else back.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
-from collections.abc import Callable
 from typing import Any
 
 import msgspec
 from aiohttp import WSCloseCode, web
-
-from shop.keys import HUB, SESSION_ID, USER
 
 _encode = msgspec.json.Encoder().encode
 log = logging.getLogger("shop.realtime")
@@ -109,15 +104,17 @@ class Subscriber:
         if self._closing is None:
             self._closing = asyncio.get_running_loop().create_task(self.close(code, message))
 
-    async def close(self, code: int, message: bytes, *, flush: bool = False) -> None:
+    async def close(
+        self, code: int, message: bytes, *, flush: bool = False, grace: float | None = None
+    ) -> None:
         """Stop queueing and close; with `flush`, what is queued goes out first.
 
-        A peer that does not take the close within CLOSE_TIMEOUT is cut off.
+        A peer that does not take the close within `grace` seconds (CLOSE_TIMEOUT) is cut off.
         """
         self._open = False
         closed = False
         try:
-            async with asyncio.timeout(CLOSE_TIMEOUT):
+            async with asyncio.timeout(CLOSE_TIMEOUT if grace is None else grace):
                 await self._stop_sending(flush)
                 await self.ws.close(code=code, message=message)
                 closed = True
@@ -170,79 +167,3 @@ async def _cancel(task: asyncio.Task[None] | None) -> None:
         current = asyncio.current_task()
         if current is not None and current.cancelling():
             raise
-
-
-class Hub:
-    """Subscriber sets shared by the websocket handlers and the services."""
-
-    def __init__(self) -> None:
-        self._subscribers: set[Subscriber] = set()
-        self._by_user: defaultdict[str, set[Subscriber]] = defaultdict(set)
-        self._product_listeners: list[Callable[[dict[str, Any]], None]] = []
-
-    def __len__(self) -> int:
-        return len(self._subscribers)
-
-    def add(self, subscriber: Subscriber) -> None:
-        self._subscribers.add(subscriber)
-        if subscriber.uid is not None:
-            self._by_user[subscriber.uid].add(subscriber)
-        subscriber.start()
-
-    async def remove(self, subscriber: Subscriber) -> None:
-        """Forget the socket and stop its sender; the handler calls this in `finally`."""
-        self._detach(subscriber)
-        await subscriber.stop()
-
-    def _detach(self, subscriber: Subscriber) -> None:
-        self._subscribers.discard(subscriber)
-        if subscriber.uid is not None:
-            mine = self._by_user.get(subscriber.uid)
-            if mine is not None:
-                mine.discard(subscriber)
-                if not mine:
-                    del self._by_user[subscriber.uid]
-
-    def on_product_event(self, listener: Callable[[dict[str, Any]], None]) -> None:
-        """Call `listener` with every product event, before the sockets get it."""
-        self._product_listeners.append(listener)
-
-    def publish_products(self, event: dict[str, Any]) -> None:
-        for listener in self._product_listeners:
-            listener(event)
-        self._deliver([s for s in self._subscribers if s.products], event)
-
-    def publish_user(self, uid: str, event: dict[str, Any]) -> None:
-        self._deliver([s for s in self._by_user.get(uid, ()) if s.cart], event)
-
-    def _deliver(self, subscribers: list[Subscriber], event: dict[str, Any]) -> None:
-        if not subscribers:
-            return  # most changes have nobody listening: skip the encoding too
-        data = _encode(event).decode()
-        for subscriber in subscribers:
-            if not subscriber.offer(data):
-                self._detach(subscriber)
-
-    def disconnect_user(self, uid: str, session: str | None = None) -> None:
-        """Close the user's sockets (only `session`'s, when given): their session ended.
-
-        They receive nothing more from this call on; the close itself runs in the background.
-        """
-        for subscriber in tuple(self._by_user.get(uid, ())):
-            if session is None or subscriber.session == session:
-                self._detach(subscriber)
-                subscriber.close_soon(SESSION_ENDED, b"session ended")
-
-    async def close_all(self) -> None:
-        """Close every socket with GOING_AWAY; used on shutdown."""
-        subscribers = tuple(self._subscribers)
-        await asyncio.gather(
-            *(s.close(WSCloseCode.GOING_AWAY, b"server shutdown") for s in subscribers)
-        )
-
-
-def end_session_sockets(request: web.Request) -> None:
-    """Close the sockets opened in this request's session, which is about to end."""
-    user = request.get(USER)
-    if user is not None:
-        request.app[HUB].disconnect_user(user.id, session=request.get(SESSION_ID))

@@ -1,0 +1,205 @@
+"""/readyz (can this process take writes?), /metrics (admins only, Prometheus text), and
+the settings that configure them, on every store."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from shop.app import create_app
+from shop.settings import ConfigError, Settings, from_env
+from tests.conftest import Auth, Client
+from tests.test_ws import next_event, own_origin, success
+
+MakeClient = Callable[..., Awaitable[Client]]
+ProductBody = Callable[..., dict[str, Any]]
+
+
+# ---- /readyz -------------------------------------------------------------------------------
+
+
+async def test_readyz_is_200_when_the_store_takes_writes(client: Client) -> None:
+    response = await client.get("/readyz")
+    assert response.status == 200
+    assert await response.json() == {"status": "success", "payload": {"store": "ok"}}
+
+
+@pytest.fixture
+def sqlite_client(
+    aiohttp_client: Callable[..., Awaitable[Client]], tmp_path: Path
+) -> Callable[..., Awaitable[Client]]:
+    """A client of an app on SQLite, whatever store the other tests run on."""
+
+    async def make(**overrides: Any) -> Client:
+        settings = Settings(
+            database_url=f"sqlite:///{tmp_path / 'shop.db'}",
+            data_dir=tmp_path,
+            secret_key=b"test-secret-key-that-is-long-enough-0123456789",
+            **overrides,
+        )
+        return await aiohttp_client(create_app(settings))
+
+    return make
+
+
+async def test_readyz_is_503_naming_the_disk_when_free_space_is_below_the_minimum(
+    sqlite_client: MakeClient,
+) -> None:
+    client = await sqlite_client(min_free_mb=2**40)  # a petabyte
+    response = await client.get("/readyz")
+    assert response.status == 503
+    body = await response.json()
+    assert body["error"].startswith("not ready: store: ")
+    assert "MiB free on the disk of shop.db, below 1099511627776" in body["error"]
+    assert body["checks"] == {"store": body["error"].removeprefix("not ready: store: ")}
+    assert (await client.get("/healthz")).status == 200  # alive, just not ready
+
+
+async def test_readyz_is_503_while_another_process_holds_the_write_lock(
+    sqlite_client: MakeClient, tmp_path: Path
+) -> None:
+    client = await sqlite_client(store_timeout=0.3)
+    other = sqlite3.connect(tmp_path / "shop.db", isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        response = await client.get("/readyz")
+        assert response.status == 503
+        assert (await response.json())["error"] == "not ready: store: no answer within 0.3 s"
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert (await client.get("/readyz")).status == 200
+
+
+async def test_readyz_answers_json_to_a_browser_too(client: Client) -> None:
+    response = await client.get("/readyz", headers={"Accept": "text/html"})
+    assert response.content_type == "application/json"
+
+
+# ---- /metrics ------------------------------------------------------------------------------
+
+
+async def test_metrics_need_a_session(client: Client) -> None:
+    response = await client.get("/metrics", headers={"Accept": "text/html"})
+    assert response.status == 401  # a scraper gets 401, not a login page
+    assert (await response.json())["error"] == "login required"
+
+
+async def test_metrics_are_for_admins_only(client: Client, auth: Auth) -> None:
+    await auth.user()
+    response = await client.get("/metrics")
+    assert response.status == 403
+    assert (await response.json())["error"] == "admin only"
+
+
+def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    """Every sample of the exposition: (name, labels) -> value."""
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+async def scrape(client: Client) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    response = await client.get("/metrics")
+    assert response.status == 200, await response.text()
+    assert response.headers["Content-Type"].startswith("text/plain; version=")
+    return samples(await response.text())
+
+
+def labels(**pairs: str) -> frozenset[tuple[str, str]]:
+    return frozenset(pairs.items())
+
+
+async def test_metrics_count_requests_by_route_template_and_status(
+    client: Client, auth: Auth, product_body: ProductBody
+) -> None:
+    await auth.admin()
+    pid = (await success(client.post("/api/products", json=product_body()), 201))["_id"]
+    for _ in range(3):
+        await success(client.get(f"/api/products/{pid}"))
+    assert (await client.get(f"/api/products/{'0' * 24}")).status == 404
+    assert (await client.get("/no/such/page")).status == 404
+    found = await scrape(client)
+    route = "/api/products/{pid}"
+    assert found["shop_http_requests_total", labels(method="GET", route=route, status="200")] == 3
+    assert found["shop_http_requests_total", labels(method="GET", route=route, status="404")] == 1
+    unmatched = labels(method="GET", route="unmatched", status="404")
+    assert found["shop_http_requests_total", unmatched] == 1
+    count = found["shop_http_request_duration_seconds_count", labels(method="GET", route=route)]
+    assert count == 4
+    assert not any(pid in value for _, pairs in found for _, value in pairs)  # no ids as labels
+
+
+async def test_metrics_count_events_websockets_and_store_operations(
+    client: Client, auth: Auth, product_body: ProductBody
+) -> None:
+    await auth.admin()
+    ws = await client.ws_connect("/ws", origin=own_origin(client))
+    assert (await next_event(ws))["type"] == "hello"
+    await success(client.post("/api/products", json=product_body()), 201)
+    assert (await next_event(ws))["type"] == "product.created"
+    found = await scrape(client)
+    assert found["shop_websockets_open", labels()] == 1
+    assert found["shop_events_published_total", labels(topic="products")] == 1
+    assert found["shop_events_delivered_total", labels(topic="products")] == 1
+    timed = labels(operation="products.insert")
+    assert found["shop_store_operation_duration_seconds_count", timed] == 1
+    assert found["shop_store_errors_total", timed] == 0
+    assert ("shop_orders_placed_total", labels()) in found
+    await ws.close()
+
+
+async def test_refusals_of_the_store_are_not_counted_as_store_errors(
+    client: Client, auth: Auth
+) -> None:
+    await auth.admin()
+    assert (await client.get(f"/api/carts/{'0' * 24}")).status == 404  # MissingCart
+    found = await scrape(client)
+    assert found["shop_store_operation_duration_seconds_count", labels(operation="carts.get")]
+    assert found["shop_store_errors_total", labels(operation="carts.get")] == 0
+
+
+# ---- settings --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "words"),
+    [
+        ("SHOP_REDIS_URL", "http://localhost:6379", "SHOP_REDIS_URL must start with redis://"),
+        ("SHOP_STORE_TIMEOUT", "soon", "SHOP_STORE_TIMEOUT must be a number"),
+        ("SHOP_STORE_TIMEOUT", "0", "SHOP_STORE_TIMEOUT must be between 0.1 and 300"),
+        ("SHOP_STORE_TIMEOUT", "nan", "SHOP_STORE_TIMEOUT must be between"),
+        ("SHOP_MIN_FREE_MB", "-1", "SHOP_MIN_FREE_MB must be a whole number"),
+        ("SHOP_MIN_FREE_MB", "1.5", "SHOP_MIN_FREE_MB must be a whole number"),
+    ],
+)
+def test_a_bad_new_setting_is_refused_naming_it(
+    tmp_path: Path, variable: str, value: str, words: str
+) -> None:
+    with pytest.raises(ConfigError, match=words):
+        from_env({"SHOP_DATA_DIR": str(tmp_path), variable: value})
+
+
+def test_the_new_settings_default_and_parse(tmp_path: Path) -> None:
+    settings = from_env({"SHOP_DATA_DIR": str(tmp_path)})
+    assert (settings.redis_url, settings.store_timeout, settings.min_free_mb) == (None, 3.0, 100)
+    settings = from_env(
+        {
+            "SHOP_DATA_DIR": str(tmp_path),
+            "SHOP_REDIS_URL": "redis://10.0.0.5:6379/2",
+            "SHOP_STORE_TIMEOUT": "1.5",
+            "SHOP_MIN_FREE_MB": "500",
+        }
+    )
+    assert (settings.redis_url, settings.store_timeout, settings.min_free_mb) == (
+        "redis://10.0.0.5:6379/2",
+        1.5,
+        500,
+    )
