@@ -82,6 +82,26 @@ def make_client(
 
 
 @pytest.fixture
+def sqlite_client(
+    aiohttp_client: Callable[..., Awaitable[Client]], tmp_path: Path
+) -> Callable[..., Awaitable[Client]]:
+    """A client of an app on SQLite (tmp_path/shop.db), for what only SQLite has; keyword
+    arguments are settings."""
+
+    async def make(**overrides: Any) -> Client:
+        settings = Settings(
+            database_url=f"sqlite:///{tmp_path / 'shop.db'}",
+            data_dir=tmp_path,
+            secret_key=b"test-secret-key-that-is-long-enough-0123456789",
+            argon2_time_cost=1,
+            argon2_memory_kib=1024,
+        )
+        return await aiohttp_client(create_app(replace(settings, **overrides)))
+
+    return make
+
+
+@pytest.fixture
 async def client(make_client: Callable[..., Awaitable[Client]]) -> Client:
     return await make_client()
 

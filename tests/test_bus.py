@@ -281,3 +281,27 @@ async def test_readyz_names_redis_when_it_is_down(shops: Shops, redis: RedisServ
     body = await response.json()
     assert body["error"].startswith("not ready: redis:")
     assert body["checks"]["store"] == "ok"
+
+
+async def test_concurrent_writes_on_two_apps_let_the_newest_version_win_everywhere(
+    shops: Shops,
+) -> None:
+    """Events of two processes arrive in any order; the newest version (the store's write
+    order) is the final state, which is what a page that drops older versions shows."""
+    a, b = await shops.app(), await shops.app()
+    admin_a, admin_b = await shops.admin(a), await shops.admin(b)
+    pid = (await success(admin_a.post("/api/products", json=product_fields()), 201))["_id"]
+    watchers = [await shops.socket(a), await shops.socket(b)]
+    path = f"/api/products/{pid}"
+    answers = await asyncio.gather(
+        *(
+            success((admin_a if n % 2 else admin_b).put(path, json={"stock": n}))
+            for n in range(1, 13)
+        )
+    )
+    assert sorted(answer["version"] for answer in answers) == list(range(2, 14))
+    final = await success(a.get(path))
+    assert final == max(answers, key=lambda answer: answer["version"])
+    for ws in watchers:
+        events = [(await next_event(ws))["product"] for _ in answers]
+        assert max(events, key=lambda product: product["version"]) == final

@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from shop.app import create_app
-from shop.settings import ConfigError, Settings, from_env
+from shop.settings import ConfigError, from_env
 from tests.conftest import Auth, Client
 from tests.test_ws import next_event, own_origin, success
 
@@ -27,24 +26,6 @@ async def test_readyz_is_200_when_the_store_takes_writes(client: Client) -> None
     response = await client.get("/readyz")
     assert response.status == 200
     assert await response.json() == {"status": "success", "payload": {"store": "ok"}}
-
-
-@pytest.fixture
-def sqlite_client(
-    aiohttp_client: Callable[..., Awaitable[Client]], tmp_path: Path
-) -> Callable[..., Awaitable[Client]]:
-    """A client of an app on SQLite, whatever store the other tests run on."""
-
-    async def make(**overrides: Any) -> Client:
-        settings = Settings(
-            database_url=f"sqlite:///{tmp_path / 'shop.db'}",
-            data_dir=tmp_path,
-            secret_key=b"test-secret-key-that-is-long-enough-0123456789",
-            **overrides,
-        )
-        return await aiohttp_client(create_app(settings))
-
-    return make
 
 
 async def test_readyz_is_503_naming_the_disk_when_free_space_is_below_the_minimum(
