@@ -62,6 +62,7 @@ PRODUCT_COLUMNS = (
     "category",
     "category_key",
     "thumbnails",
+    "version",
 )
 STOCK = 1_000_000_000  # the largest the API accepts: add-to-cart never runs out (no 409)
 
@@ -268,6 +269,7 @@ def seed_products(path: Path, count: int, rng: random.Random) -> list[str]:
                 category,
                 category.lower(),
                 "[]",
+                1,  # version
             )
         )
     with closing(sqlite3.connect(path, isolation_level=None)) as db:

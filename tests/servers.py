@@ -331,7 +331,7 @@ class Nginx:
 
     directory: Path
     upstreams: list[int]
-    port: int = field(default_factory=free_port)
+    port: int = 0  # chosen at start, so nothing started meanwhile can take it
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -340,6 +340,7 @@ class Nginx:
 
     def start(self) -> None:
         program = require("nginx")
+        self.port = free_port()
         self.directory.mkdir(parents=True, exist_ok=True)
         site = self.directory / "shop.conf"
         site.write_text(render_nginx_site(self.upstreams, self.port))
@@ -387,3 +388,51 @@ class Nginx:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+# ---- several shop processes as one shop ----------------------------------------------------
+
+
+class Cluster:
+    """`processes` shops on one MongoDB (mongoeco, in a thread here) and one Redis, with an
+    admin made by `shop create-admin`. start() returns once every /readyz is 200."""
+
+    ADMIN = "admin@cluster.test"
+    SECRET = "cluster-test-secret-key-0123456789-abcdef"
+
+    def __init__(self, directory: Path, password: str, processes: int = 3) -> None:
+        self.directory = directory
+        self.password = password
+        self.redis = RedisServer(directory / "redis")
+        self.mongo = MongoThread()
+        self.shops: list[ShopProcess] = []
+        self._processes = processes
+
+    def start(self) -> Cluster:
+        self.redis.start()
+        self.mongo.__enter__()
+        env = shop_env(
+            self.directory / "data",
+            SHOP_DATABASE_URL=self.mongo.url(),
+            SHOP_REDIS_URL=self.redis.url,
+            SHOP_SECRET_KEY=self.SECRET,
+            SHOP_TRUST_FORWARDED="1",
+        )
+        create_admin(env, self.ADMIN, self.password)
+        names = "ABCDEFGHIJ"[: self._processes]
+        self.shops = [ShopProcess(env, self.directory / f"shop-{name}.log") for name in names]
+        for shop in self.shops:
+            shop.start()
+        self.wait_ready()
+        return self
+
+    def wait_ready(self) -> None:
+        for shop in self.shops:
+            shop.wait_ready()
+
+    def stop(self) -> None:
+        for shop in self.shops:
+            shop.stop()
+        self.redis.kill()
+        if self.mongo.port:  # started
+            self.mongo.__exit__()
