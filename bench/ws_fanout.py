@@ -9,7 +9,13 @@ round after round, the admin changes a product through the API and the time from
 until the last client has the event is recorded. Stopping the server must close every
 socket with GOING_AWAY.
 
+The cluster row does the same with several shop processes on one MongoDB (mongoeco's
+wire server, in its own process) and one Redis (Debian's redis-server), the clients spread
+evenly over them: the admin's change, made on the first process, reaches the others over
+Redis. Its p99 must stay within CLUSTER_FACTOR of the single process's TARGET_CLIENTS row.
+
     .venv/bin/python bench/ws_fanout.py [--clients 1000,5000] [--rounds 20] [--procs 2]
+        [--cluster 3000] [--cluster-processes 3]
 
 Exits 1 when a target is missed, 2 when it cannot run.
 """
@@ -23,12 +29,15 @@ import math
 import os
 import resource
 import secrets
+import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +47,7 @@ from http_load import HOST, PYTHON, ROOT, BenchError, _sizes, free_port, serving
 
 P99_TARGET_MS = 250.0  # at TARGET_CLIENTS
 TARGET_CLIENTS = 1000
+CLUSTER_FACTOR = 2.0  # the cluster row's p99 at most this times the TARGET_CLIENTS row's
 KB_PER_SOCKET_TARGET = 40.0
 WARMUP_SOCKETS = 20
 CONNECT_CONCURRENCY = 64  # per client process; stays under the server's listen backlog
@@ -49,6 +59,7 @@ ADMIN_EMAIL = "admin@bench.local"
 @dataclass(frozen=True, slots=True)
 class Figures:
     clients: int
+    processes: int  # shop processes the clients were spread over
     latencies_ms: list[float]  # from the API call until the last client has the event
     api_ms: list[float]  # until the API call answered (the store's write is in both)
     kb_per_socket: float
@@ -219,9 +230,13 @@ def split(total: int, parts: int) -> list[int]:
 
 
 async def measure(
-    port: int, server: subprocess.Popen[bytes], password: str, n: int, args: argparse.Namespace
+    servers: list[tuple[int, subprocess.Popen[bytes]]],
+    password: str,
+    n: int,
+    args: argparse.Namespace,
 ) -> Figures:
-    base = f"http://{HOST}:{port}"
+    """The clients spread evenly over `servers` (port, process); the admin on the first."""
+    base = f"http://{HOST}:{servers[0][0]}"
     jar = aiohttp.CookieJar(unsafe=True)  # the server is an IP address
     async with aiohttp.ClientSession(base, cookie_jar=jar) as api:
         await ok(
@@ -233,19 +248,21 @@ async def measure(
         pid = (await ok(await api.post("/api/products", json=body), 201))["_id"]
 
         # Warm the websocket code paths up, so the baseline already holds them.
-        warmup = await Clients.start(port, WARMUP_SOCKETS)
-        await warmup.expect("ready")
-        await warmup.finish()
-        before = rss_kb(server.pid)
+        for port, _ in servers:
+            warmup = await Clients.start(port, WARMUP_SOCKETS)
+            await warmup.expect("ready")
+            await warmup.finish()
+        before = sum(rss_kb(server.pid) for _, server in servers)
 
         groups: list[Clients] = []
         try:
-            for count in split(n, min(args.procs, n)):
-                groups.append(await Clients.start(port, count))
+            for (port, _), share in zip(servers, split(n, len(servers)), strict=True):
+                for count in split(share, min(args.procs, share)):
+                    groups.append(await Clients.start(port, count))
             for group in groups:
                 await group.expect("ready")
-            await asyncio.sleep(1)  # let the server finish its per-connection work
-            after = rss_kb(server.pid)
+            await asyncio.sleep(1)  # let the servers finish their per-connection work
+            after = sum(rss_kb(server.pid) for _, server in servers)
             print(f"  {n:,} sockets open: server RSS {before:,} -> {after:,} kB", flush=True)
 
             latencies: list[float] = []
@@ -266,7 +283,8 @@ async def measure(
             print(f"  API answer, ms:  {' '.join(f'{x:.0f}' for x in api_times)}", flush=True)
 
             stopping = time.monotonic()
-            server.terminate()  # aiohttp's graceful shutdown: on_shutdown closes the sockets
+            for _, server in servers:
+                server.terminate()  # aiohttp's graceful shutdown: on_shutdown closes sockets
             going_away = 0
             for group in groups:
                 await group.tell("closes")
@@ -276,7 +294,8 @@ async def measure(
         finally:
             for group in groups:
                 await group.finish()
-    return Figures(n, latencies, api_times, (after - before) / n, going_away, stop_seconds)
+    kb = (after - before) / n
+    return Figures(n, len(servers), latencies, api_times, kb, going_away, stop_seconds)
 
 
 def run(n: int, args: argparse.Namespace) -> Figures:
@@ -288,21 +307,94 @@ def run(n: int, args: argparse.Namespace) -> Figures:
         port = free_port()
         argv = [PYTHON, "-m", "shop", "serve", "--port", str(port)]
         with serving(argv, port, "/healthz", data_dir / "server.log", env=env) as server:
-            return asyncio.run(measure(port, server, password, n, args))
+            return asyncio.run(measure([(port, server)], password, n, args))
+
+
+# ---- several processes: MongoDB and Redis ----------------------------------------------
+
+MONGO_SERVER = """\
+import asyncio, sys
+from mongoeco.wire.proxy import AsyncMongoEcoProxyServer
+
+async def main():
+    async with AsyncMongoEcoProxyServer(port=int(sys.argv[1])):
+        await asyncio.Event().wait()
+
+asyncio.run(main())
+"""
+
+
+@contextmanager
+def listening(argv: Sequence[str], port: int, log: Path) -> Iterator[None]:
+    """A server subprocess (MongoDB, Redis) once it accepts connections on `port`."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            argv, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=out, stderr=out
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection((HOST, port), timeout=1).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise BenchError(
+                        f"{argv[0]} did not start: {log.read_text()[-500:]}"
+                    ) from None
+                time.sleep(0.1)
+        yield
+    finally:
+        process.kill()
+        process.wait()
+
+
+def run_cluster(n: int, args: argparse.Namespace) -> Figures:
+    redis_server = shutil.which("redis-server")
+    if redis_server is None:
+        raise BenchError("the cluster row needs Debian's redis-server (or --cluster 0)")
+    with (
+        tempfile.TemporaryDirectory(prefix=f"shop-ws-bench-cluster-{n}-") as tmp,
+        ExitStack() as stack,
+    ):
+        data_dir = Path(tmp)
+        mongo_port, redis_port = free_port(), free_port()
+        stack.enter_context(
+            listening(
+                [PYTHON, "-c", MONGO_SERVER, str(mongo_port)], mongo_port, data_dir / "mongo.log"
+            )
+        )
+        redis_argv = [redis_server, "--port", str(redis_port), "--bind", HOST, "--save", ""]
+        redis_argv += ["--appendonly", "no", "--dir", str(data_dir)]
+        stack.enter_context(listening(redis_argv, redis_port, data_dir / "redis.log"))
+        env = shop_env(data_dir)
+        env["SHOP_DATABASE_URL"] = f"mongodb://{HOST}:{mongo_port}/shop?directConnection=true"
+        env["SHOP_REDIS_URL"] = f"redis://{HOST}:{redis_port}/0"
+        password = secrets.token_urlsafe(16)
+        create_admin(env, password)
+        servers = []
+        for number in range(args.cluster_processes):
+            port = free_port()
+            argv = [PYTHON, "-m", "shop", "serve", "--port", str(port)]
+            log = data_dir / f"server-{number}.log"
+            servers.append(
+                (port, stack.enter_context(serving(argv, port, "/readyz", log, env=env)))
+            )
+        return asyncio.run(measure(servers, password, n, args))
 
 
 def report(results: list[Figures]) -> bool:
     """Print the table; True when every target is met."""
-    rule = "-" * 88
+    rule = "-" * 98
     print(f"\n{rule}")
     print(
-        f"{'clients':>8}{'rounds':>8}{'p50 ms':>9}{'p99 ms':>9}{'API p50':>9}{'API p99':>9}"
-        f"{'KB/idle socket':>16}{'GOING_AWAY':>12}{'stop s':>8}"
+        f"{'clients':>8}{'procs':>7}{'rounds':>8}{'p50 ms':>9}{'p99 ms':>9}{'API p50':>9}"
+        f"{'API p99':>9}{'KB/idle socket':>16}{'GOING_AWAY':>12}{'stop s':>8}"
     )
     print(rule)
     for r in results:
         print(
-            f"{r.clients:>8,}{len(r.latencies_ms):>8}"
+            f"{r.clients:>8,}{r.processes:>7}{len(r.latencies_ms):>8}"
             f"{percentile(r.latencies_ms, 50):>9.1f}{percentile(r.latencies_ms, 99):>9.1f}"
             f"{percentile(r.api_ms, 50):>9.1f}{percentile(r.api_ms, 99):>9.1f}"
             f"{r.kb_per_socket:>16.1f}{f'{r.going_away:,}/{r.clients:,}':>12}"
@@ -312,8 +404,18 @@ def report(results: list[Figures]) -> bool:
     print("p50/p99: API call until the last client has the event; API: until the call answered")
     ok = True
     print("targets:")
+    baseline = next((r for r in results if r.clients == TARGET_CLIENTS and r.processes == 1), None)
     for r in results:
-        if r.clients == TARGET_CLIENTS:
+        if r.processes > 1 and baseline is not None:
+            p99, limit = percentile(r.latencies_ms, 99), percentile(baseline.latencies_ms, 99)
+            passed = p99 <= CLUSTER_FACTOR * limit
+            ok &= passed
+            print(
+                f"  {verdict(passed)}  p99 {p99:.0f} ms at {r.clients:,} clients over"
+                f" {r.processes} processes <= {CLUSTER_FACTOR:g} x {limit:.0f} ms"
+                f" ({TARGET_CLIENTS:,} clients, 1 process)"
+            )
+        if r.clients == TARGET_CLIENTS and r.processes == 1:
             p99 = percentile(r.latencies_ms, 99)
             passed = p99 < P99_TARGET_MS
             ok &= passed
@@ -349,7 +451,11 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=_sizes, default=[1000, 5000], help="e.g. 1000,5000")
     parser.add_argument("--rounds", type=int, default=20, help="product changes per size")
-    parser.add_argument("--procs", type=int, default=2, help="client processes")
+    parser.add_argument("--procs", type=int, default=2, help="client processes per server")
+    parser.add_argument(
+        "--cluster", type=int, default=3000, help="clients of the cluster row (0: none)"
+    )
+    parser.add_argument("--cluster-processes", type=int, default=3, help="its shop processes")
     parser.add_argument("--client-of", type=int, help=argparse.SUPPRESS)  # a client process
     parser.add_argument("--count", type=int, help=argparse.SUPPRESS)
     return parser
@@ -363,6 +469,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not 1 <= args.rounds <= 1000 or not 1 <= args.procs <= 16:
         print("ws_fanout: --rounds must be 1-1000 and --procs 1-16", file=sys.stderr)
         return 2
+    if args.cluster < 0 or not 2 <= args.cluster_processes <= 8:
+        print("ws_fanout: --cluster must be 0 or more, --cluster-processes 2-8", file=sys.stderr)
+        return 2
     print(
         f"{args.procs} client processes on {HOST}; {os.cpu_count()} CPUs;"
         f" Python {sys.version.split()[0]}; aiohttp {aiohttp.__version__}",
@@ -371,10 +480,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = []
     try:
         # The server holds one descriptor per client; each client process its share.
-        raise_fd_limit(max(args.clients) + 1024)
+        raise_fd_limit(max(*args.clients, args.cluster) + 1024)
         for n in args.clients:
             print(f"{n:,} clients:", flush=True)
             results.append(run(n, args))
+        if args.cluster:
+            print(f"{args.cluster:,} clients over {args.cluster_processes} processes:", flush=True)
+            results.append(run_cluster(args.cluster, args))
     except BenchError as exc:
         print(f"ws_fanout: {exc}", file=sys.stderr)
         return 2

@@ -93,24 +93,26 @@ class Hub:
         it, and with RESYNC when events may have been missed."""
         self._product_listeners.append(listener)
 
-    # -- the Events protocol: here at once, then to the other processes ----------------
+    # -- the Events protocol: to the other processes, and here --------------------------
+    # Relayed first: the bus's publisher then runs before this process's own socket
+    # writes, so the other processes fan out while this one does.
     def publish_products(self, event: dict[str, Any]) -> None:
         self._metrics.event_published("products")
-        self._products_here(event)
         self._relay(Relayed(self.origin, "products", event))
+        self._products_here(event)
 
     def publish_user(self, uid: str, event: dict[str, Any]) -> None:
         self._metrics.event_published("user")
-        self._user_here(uid, event)
         self._relay(Relayed(self.origin, "user", event, uid=uid))
+        self._user_here(uid, event)
 
     def disconnect_user(self, uid: str, session: str | None = None) -> None:
         """Close the user's sockets (only `session`'s, when given) on every process: their
         session ended. They receive nothing more from this call on; the close itself runs
         in the background."""
         self._metrics.event_published("session")
-        self._disconnect_here(uid, session)
         self._relay(Relayed(self.origin, "session", uid=uid, session=session))
+        self._disconnect_here(uid, session)
 
     def _relay(self, message: Relayed) -> None:
         if self._bus is not None:

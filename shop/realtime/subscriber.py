@@ -144,8 +144,13 @@ class Subscriber:
         await sender
 
     def _abort(self) -> None:
-        if self._transport is not None:
-            self._transport.abort()
+        """End the connection: with a FIN when nothing is left to write (a close frame
+        already written still reaches the peer), with a reset when the peer stopped reading."""
+        transport = self._transport
+        if isinstance(transport, asyncio.WriteTransport) and not transport.get_write_buffer_size():
+            transport.close()
+        elif transport is not None:
+            transport.abort()
 
     async def _drain(self) -> None:
         try:
