@@ -57,16 +57,22 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         await client.close()
 
 
-@pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def app_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settings:
+    """Settings for a test app; keyword arguments override fields."""
     # Cheaper Argon2id than production so the suite stays quick; same algorithm and code.
     return Settings(
         database_url=database_url,
-        data_dir=tmp_path,
+        data_dir=data_dir,
         secret_key=b"test-secret-key-that-is-long-enough-0123456789",
         argon2_time_cost=1,
         argon2_memory_kib=1024,
+        **overrides,
     )
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return app_settings(database_url, tmp_path)
 
 
 @pytest.fixture
@@ -89,14 +95,8 @@ def sqlite_client(
     arguments are settings."""
 
     async def make(**overrides: Any) -> Client:
-        settings = Settings(
-            database_url=f"sqlite:///{tmp_path / 'shop.db'}",
-            data_dir=tmp_path,
-            secret_key=b"test-secret-key-that-is-long-enough-0123456789",
-            argon2_time_cost=1,
-            argon2_memory_kib=1024,
-        )
-        return await aiohttp_client(create_app(replace(settings, **overrides)))
+        settings = app_settings(f"sqlite:///{tmp_path / 'shop.db'}", tmp_path, **overrides)
+        return await aiohttp_client(create_app(settings))
 
     return make
 

@@ -25,9 +25,9 @@ from shop.app import create_app
 from shop.keys import BUS
 from shop.realtime import SESSION_ENDED
 from shop.settings import Settings
-from tests.conftest import PASSWORD, Auth, Client, product_fields
+from tests.conftest import Auth, Client, app_settings, product_fields
 from tests.servers import RedisServer, create_admin, shop_env
-from tests.test_ws import Socket, closed_with, next_event, own_origin, success
+from tests.test_ws import Socket, closed_with, end_session, next_event, own_origin, success
 
 TIMEOUT = 5.0
 
@@ -41,15 +41,7 @@ async def mongo_url() -> AsyncIterator[str]:
 @pytest.fixture
 def shared(mongo_url: str, redis: RedisServer, tmp_path: Path) -> Settings:
     """Settings every app of the test shares: one database, one Redis, one secret key."""
-    return Settings(
-        database_url=mongo_url,
-        data_dir=tmp_path,
-        secret_key=b"test-secret-key-that-is-long-enough-0123456789",
-        argon2_time_cost=1,
-        argon2_memory_kib=1024,
-        redis_url=redis.url,
-        store_timeout=2.0,
-    )
+    return app_settings(mongo_url, tmp_path, redis_url=redis.url, store_timeout=2.0)
 
 
 async def connected(client: Client, up: bool = True) -> None:
@@ -88,6 +80,17 @@ class Shops:
         browser = await self.browser(app)
         await Auth(browser).admin()
         return browser
+
+    async def product(self, admin: Client) -> str:
+        """A new product's id, made by `admin`."""
+        return (await success(admin.post("/api/products", json=product_fields()), 201))["_id"]
+
+    async def person(self, a: Client, b: Client) -> tuple[Client, Client, dict[str, Any]]:
+        """One person logged in on A (a phone) and on B (a laptop): both browsers, and them."""
+        phone, laptop = await self.browser(a), await self.browser(b)
+        user = await Auth(phone).user()
+        await Auth(laptop).login(user["email"])
+        return phone, laptop, user
 
     async def socket(self, browser: Client) -> Socket:
         ws = await browser.ws_connect("/ws", origin=own_origin(browser))
@@ -137,10 +140,8 @@ async def test_a_product_change_reaches_both_apps_sockets_once_each(shops: Shops
 async def test_cart_events_reach_the_owners_sockets_on_the_other_app(shops: Shops) -> None:
     a, b = await shops.app(), await shops.app()
     admin = await shops.admin(a)
-    pid = (await success(admin.post("/api/products", json=product_fields()), 201))["_id"]
-    phone, laptop = await shops.browser(a), await shops.browser(b)
-    user = await Auth(phone).user()
-    await Auth(laptop).login(user["email"])
+    pid = await shops.product(admin)
+    phone, laptop, user = await shops.person(a, b)
     stranger = await shops.browser(b)
     await Auth(stranger).user()
     theirs, strangers = await shops.socket(laptop), await shops.socket(stranger)
@@ -161,17 +162,10 @@ async def test_ending_sessions_on_one_app_closes_sockets_on_the_other(
     how: str,
 ) -> None:
     a, b = await shops.app(), await shops.app()
-    phone, laptop = await shops.browser(a), await shops.browser(b)
-    user = await Auth(phone).user()
-    await Auth(laptop).login(user["email"])
+    phone, laptop, user = await shops.person(a, b)
     there = await shops.socket(laptop)
-    if how == "logout everywhere":
-        await success(phone.post("/api/sessions/logout-all"))
-    elif how == "password change":
-        body = {"current_password": PASSWORD, "new_password": "another long passphrase"}
-        await success(phone.put("/api/users/me/password", json=body))
-    elif how == "account deletion":
-        await success(phone.delete(f"/api/users/{user['_id']}"))
+    if how != "promotion":
+        await end_session(phone, user, how)
     else:  # `shop create-admin` is another process, with its own hub on the same bus
         env = shop_env(
             tmp_path,
@@ -188,10 +182,8 @@ async def test_logout_on_one_app_closes_only_that_sessions_sockets_on_the_other(
 ) -> None:
     a, b = await shops.app(), await shops.app()
     admin = await shops.admin(a)
-    pid = (await success(admin.post("/api/products", json=product_fields()), 201))["_id"]
-    phone, laptop = await shops.browser(a), await shops.browser(b)
-    user = await Auth(phone).user()
-    await Auth(laptop).login(user["email"])
+    pid = await shops.product(admin)
+    phone, laptop, user = await shops.person(a, b)
     # The phone's session has a socket on B too (a balancer may send it anywhere).
     phone_on_b = await shops.browser(b, phone.session.cookie_jar)
     phones, laptops = await shops.socket(phone_on_b), await shops.socket(laptop)
@@ -204,7 +196,7 @@ async def test_logout_on_one_app_closes_only_that_sessions_sockets_on_the_other(
 async def test_the_catalogue_cache_drops_what_the_other_app_changed(shops: Shops) -> None:
     a, b = await shops.app(), await shops.app()
     admin = await shops.admin(a)
-    pid = (await success(admin.post("/api/products", json=product_fields()), 201))["_id"]
+    pid = await shops.product(admin)
     path = f"/api/products/{pid}"
     assert (await success(b.get(path)))["price"] == 12.5  # now in B's cache
     watcher = await shops.socket(b)
@@ -219,7 +211,7 @@ async def test_without_redis_the_cache_of_another_app_expires_within_a_second(
 ) -> None:
     a, b = await shops.app(redis_url=None), await shops.app(redis_url=None)
     admin = await shops.admin(a)
-    pid = (await success(admin.post("/api/products", json=product_fields()), 201))["_id"]
+    pid = await shops.product(admin)
     path = f"/api/products/{pid}"
     assert (await success(b.get(path)))["price"] == 12.5
     await success(admin.put(path, json={"price": 20}))
@@ -237,10 +229,8 @@ async def test_losing_redis_fails_no_request_and_events_flow_again_when_it_is_ba
 ) -> None:
     a, b = await shops.app(), await shops.app()
     admin = await shops.admin(a)
-    pid = (await success(admin.post("/api/products", json=product_fields()), 201))["_id"]
-    phone, laptop = await shops.browser(a), await shops.browser(b)
-    user = await Auth(phone).user()
-    await Auth(laptop).login(user["email"])
+    pid = await shops.product(admin)
+    phone, laptop, _ = await shops.person(a, b)
     anonymous = await shops.socket(await shops.browser(b))
     laptops = await shops.socket(laptop)
     assert (await success(b.get(f"/api/products/{pid}")))["stock"] == 100  # cached on B
@@ -290,7 +280,7 @@ async def test_concurrent_writes_on_two_apps_let_the_newest_version_win_everywhe
     order) is the final state, which is what a page that drops older versions shows."""
     a, b = await shops.app(), await shops.app()
     admin_a, admin_b = await shops.admin(a), await shops.admin(b)
-    pid = (await success(admin_a.post("/api/products", json=product_fields()), 201))["_id"]
+    pid = await shops.product(admin_a)
     watchers = [await shops.socket(a), await shops.socket(b)]
     path = f"/api/products/{pid}"
     answers = await asyncio.gather(

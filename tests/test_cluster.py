@@ -77,18 +77,21 @@ async def closed_with(ws: Any) -> tuple[int, str]:
     return msg.data, msg.extra
 
 
-async def new_product(admin: aiohttp.ClientSession, shop: ShopProcess) -> dict[str, Any]:
-    return await payload(admin.post(f"{shop.url}/api/products", json=product_fields()), 201)
+async def admin_with_product(
+    browser: Any, shop: ShopProcess
+) -> tuple[aiohttp.ClientSession, dict[str, Any]]:
+    """The admin, logged in through `shop`, and a product they made there."""
+    admin = browser()
+    await log_in(admin, shop, ADMIN)
+    return admin, await payload(admin.post(f"{shop.url}/api/products", json=product_fields()), 201)
 
 
 async def test_an_admin_change_on_a_reaches_the_sockets_on_b_and_c_once(
     cluster: Cluster, browser: Any
 ) -> None:
     a, b, c = cluster.shops
-    admin = browser()
-    await log_in(admin, a, ADMIN)
     watchers = [await socket(browser(), shop) for shop in (a, b, c)]
-    product = await new_product(admin, a)
+    admin, product = await admin_with_product(browser, a)
     changed = await payload(admin.put(f"{a.url}/api/products/{product['_id']}", json={"stock": 1}))
     # A change on C after it: had A's change been delivered twice, this would not be next.
     later = await payload(admin.put(f"{c.url}/api/products/{product['_id']}", json={"stock": 2}))
@@ -118,9 +121,8 @@ async def test_a_price_change_on_a_is_served_by_b_within_a_second(
     cluster: Cluster, browser: Any
 ) -> None:
     a, b, _ = cluster.shops
-    admin = browser()
-    await log_in(admin, a, ADMIN)
-    pid = (await new_product(admin, a))["_id"]
+    admin, product = await admin_with_product(browser, a)
+    pid = product["_id"]
     anyone = browser()
     assert (await payload(anyone.get(f"{b.url}/api/products/{pid}")))["price"] == 12.5
     await payload(admin.put(f"{a.url}/api/products/{pid}", json={"price": 30}))
@@ -135,9 +137,8 @@ async def test_redis_killed_and_restarted_requests_succeed_and_events_flow_again
     cluster: Cluster, browser: Any
 ) -> None:
     a, b, c = cluster.shops
-    admin = browser()
-    await log_in(admin, a, ADMIN)
-    pid = (await new_product(admin, a))["_id"]
+    admin, product = await admin_with_product(browser, a)
+    pid = product["_id"]
     user = browser()
     account = await payload(user.post(f"{a.url}/api/users", json=registration()), 201)
     await log_in(user, a, account["email"])

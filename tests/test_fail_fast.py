@@ -19,8 +19,7 @@ from mongoeco.wire.proxy import AsyncMongoEcoProxyServer
 from yarl import URL
 
 from shop.app import create_app
-from shop.settings import Settings
-from tests.conftest import PASSWORD, Auth, Client, product_fields
+from tests.conftest import PASSWORD, Auth, Client, app_settings, product_fields
 from tests.servers import FreezableProxy, RedisServer, ShopProcess, create_admin, shop_env
 from tests.test_ws import success
 
@@ -56,14 +55,7 @@ async def timed(request: Awaitable[aiohttp.ClientResponse]) -> tuple[int, float]
 async def test_requests_get_503_in_time_then_at_once_and_cached_reads_go_on(
     aiohttp_client: Callable[..., Awaitable[Client]], mongo_proxy: FreezableProxy, tmp_path: Path
 ) -> None:
-    settings = Settings(
-        database_url=mongo_url(mongo_proxy),
-        data_dir=tmp_path,
-        secret_key=b"test-secret-key-that-is-long-enough-0123456789",
-        argon2_time_cost=1,
-        argon2_memory_kib=1024,
-        store_timeout=STORE_TIMEOUT,
-    )
+    settings = app_settings(mongo_url(mongo_proxy), tmp_path, store_timeout=STORE_TIMEOUT)
     client = await aiohttp_client(create_app(settings))
     await Auth(client).admin()
     cached = (await success(client.post("/api/products", json=product_fields()), 201))["_id"]
