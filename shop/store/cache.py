@@ -81,24 +81,26 @@ class CatalogueCache:
         if self._shared:
             self._max_age = TRUSTED_MAX_AGE if trusted else UNTRUSTED_MAX_AGE
 
-    async def _read[K, V](
-        self, lru: _Lru[K, tuple[V, float]], key: K, read: Callable[[], Awaitable[V]]
+    def _fresh(self, entry: tuple[object, float]) -> bool:
+        return self._max_age is None or time.monotonic() - entry[1] <= self._max_age
+
+    async def _refill[K, V](
+        self,
+        lru: _Lru[K, tuple[V, float]],
+        key: K,
+        stale: tuple[V, float] | None,
+        read: Callable[[], Awaitable[V]],
     ) -> V:
-        """The entry while fresh, else what `read` answers (kept unless a write came
-        meanwhile). An expired entry still answers while the store is unavailable."""
-        entry = lru.get(key)
-        if entry is not None and (
-            self._max_age is None or time.monotonic() - entry[1] <= self._max_age
-        ):
-            return entry[0]
+        """What `read` answers, kept unless a write came meanwhile; the `stale` entry when
+        the store is unavailable (a catalogue slightly out of date beats an error)."""
         generation = self._generation
         stamp = time.monotonic() if self._max_age is not None else 0.0
         try:
             value = await read()
         except StoreUnavailable:
-            if entry is None:
+            if stale is None:
                 raise
-            return entry[0]
+            return stale[0]
         if value is not None and generation == self._generation:
             lru.put(key, (value, stamp))
         return value
@@ -118,10 +120,16 @@ class CatalogueCache:
         self.changed([pid] if isinstance(pid, str) else self._products.keys())
 
     async def get(self, pid: str) -> Product | None:
-        return await self._read(self._products, pid, lambda: self._store.get(pid))
+        entry = self._products.get(pid)
+        if entry is not None and self._fresh(entry):
+            return entry[0]
+        return await self._refill(self._products, pid, entry, lambda: self._store.get(pid))
 
     async def list(self, query: ProductQuery) -> Page[Product]:
-        return await self._read(self._pages, query, lambda: self._store.list(query))
+        entry = self._pages.get(query)
+        if entry is not None and self._fresh(entry):
+            return entry[0]
+        return await self._refill(self._pages, query, entry, lambda: self._store.list(query))
 
     async def insert(self, product: Product) -> None:
         try:
