@@ -113,8 +113,17 @@ async def test_metrics_count_requests_by_route_template_and_status(
     assert found["shop_http_requests_total", labels(method="GET", route=route, status="404")] == 1
     unmatched = labels(method="GET", route="unmatched", status="404")
     assert found["shop_http_requests_total", unmatched] == 1
-    count = found["shop_http_request_duration_seconds_count", labels(method="GET", route=route)]
-    assert count == 4
+    get = {"method": "GET", "route": route}
+    assert found["shop_http_request_duration_seconds_count", labels(**get)] == 4
+    assert found["shop_http_request_duration_seconds_sum", labels(**get)] > 0
+    buckets = sorted(
+        (float(dict(pairs)["le"]), value)
+        for (name, pairs), value in found.items()
+        if name == "shop_http_request_duration_seconds_bucket" and pairs > labels(**get)
+    )
+    counts = [value for _, value in buckets]
+    assert counts == sorted(counts)  # cumulative
+    assert buckets[-1] == (float("inf"), 4)
     assert not any(pid in value for _, pairs in found for _, value in pairs)  # no ids as labels
 
 
