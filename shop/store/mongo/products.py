@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -15,7 +15,7 @@ from pymongo.errors import DuplicateKeyError
 
 from shop.models.listing import Page
 from shop.models.products import Product, ProductQuery
-from shop.store.base import DuplicateKey
+from shop.store.base import DuplicateKey, ThumbnailsChanged
 from shop.store.mongo import docs
 from shop.store.mongo.docs import Doc
 
@@ -78,20 +78,33 @@ class MongoProducts:
         items = [docs.product(doc) for doc in found]
         return Page(items=items, total=total, page=query.page, limit=query.limit)
 
-    async def update(self, pid: str, changes: Mapping[str, Any]) -> Product | None:
+    async def update(
+        self,
+        pid: str,
+        changes: Mapping[str, Any],
+        *,
+        if_thumbnails: Sequence[str] | None = None,
+    ) -> Product | None:
         fields: Doc = {name: changes[name] for name in docs.PRODUCT_FIELDS if name in changes}
         if "thumbnails" in changes:
             fields["thumbnails"] = list(changes["thumbnails"])
         if "category" in fields:
             fields["category_key"] = fields["category"].lower()
+        match: Doc = {"_id": ObjectId(pid)}
+        if if_thumbnails is not None:
+            # An array matches an equal array only: same URLs, same order.
+            match["thumbnails"] = list(if_thumbnails)
         if not fields:  # an empty $set is an error; nothing to change is a read
-            return await self.get(pid)
-        try:
-            doc = await self._products.find_one_and_update(
-                {"_id": ObjectId(pid)}, {"$set": fields}, return_document=ReturnDocument.AFTER
-            )
-        except DuplicateKeyError:
-            raise DuplicateKey("code") from None
+            doc = await self._products.find_one(match)
+        else:
+            try:
+                doc = await self._products.find_one_and_update(
+                    match, {"$set": fields}, return_document=ReturnDocument.AFTER
+                )
+            except DuplicateKeyError:
+                raise DuplicateKey("code") from None
+        if doc is None and if_thumbnails is not None and await self.get(pid) is not None:
+            raise ThumbnailsChanged(pid)
         return docs.product(doc) if doc else None
 
     async def delete(self, pid: str) -> bool:
