@@ -58,7 +58,7 @@ class Settings:
         the MongoDB URL with its password (and any secret option) masked."""
         if self.is_mongo:
             return f"MongoDB {redact_url(self.database_url)}"
-        return f"SQLite {self.sqlite_path.resolve()}"
+        return f"SQLite file {self.sqlite_path.resolve()}"
 
 
 def redact_url(url: str) -> str:
