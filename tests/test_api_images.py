@@ -4,17 +4,22 @@ read back through the /media URLs the product lists."""
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from aiohttp import MultipartWriter
+from bson import ObjectId
 
 from shop.keys import IMAGES, STORE
 from shop.models.images import card_url
 from shop.service.imaging import MAX_BYTES
+from shop.settings import Settings
 from shop.store.base import StoreUnavailable
+from shop.store.mongo import MongoStore
 from tests.conftest import Auth, Client
 from tests.envelopes import MISSING_ID, NewBrowser, error, success
 from tests.pictures import (
@@ -465,3 +470,35 @@ async def test_the_sweep_leaves_recent_unlisted_files_alone(
     # Younger than the grace period: it could be an upload about to list its files.
     assert await client.app[IMAGES].sweep() == 0
     assert len(await stored_files(client)) == 2
+
+
+async def test_the_sweep_removes_what_a_killed_write_left_behind(
+    client: Client, pid: str, settings: Settings
+) -> None:
+    """A process killed mid-write leaves a temporary file (SQLite) or chunks without their
+    file document (GridFS); neither is ever served, and the sweep removes both."""
+    kept = await uploaded(client, pid, picture())
+    store = client.app[STORE]
+    an_hour_ago = time.time() - 3600
+    if isinstance(store, MongoStore):
+        database = store.client.get_default_database()
+        chunks, files = database["media.chunks"], database["media.files"]
+        # A file's id is made when its upload starts: this one started an hour ago.
+        started = ObjectId.from_datetime(datetime.fromtimestamp(an_hour_ago, UTC))
+        await chunks.insert_one({"files_id": started, "n": 0, "data": b"partial"})
+
+        async def leftovers() -> int:
+            listed = [doc["_id"] async for doc in files.find({}, {"_id": 1})]
+            return await chunks.count_documents({"files_id": {"$nin": listed}})
+    else:
+        partial = settings.media_dir / pid / ".partial.webp.0a1b2c3d.tmp"
+        partial.write_bytes(b"partial")
+        os.utime(partial, (an_hour_ago, an_hour_ago))
+
+        async def leftovers() -> int:
+            return len(list((settings.media_dir / pid).glob("*.tmp")))
+
+    assert await leftovers() == 1
+    await client.app[IMAGES].sweep(grace=0)
+    assert await leftovers() == 0
+    await served(client, kept)

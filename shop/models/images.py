@@ -20,6 +20,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import Field, StrictInt
+
+from shop.models.fields import Input
+from shop.models.products import MAX_THUMBNAILS
 
 MEDIA_PREFIX = "/media/"
 CONTENT_TYPE = "image/webp"
@@ -66,6 +72,13 @@ def card_url(url: str) -> str:
     """The card-size address of a thumbnail: `.card.webp` for uploads, else the same URL."""
     files = uploaded(url)
     return MEDIA_PREFIX + files.card if files else url
+
+
+class ImageOrder(Input):
+    """A new order for a product's thumbnails: `order[i]` is the current position of the
+    image that goes to position i."""
+
+    order: Annotated[list[Annotated[StrictInt, Field(ge=0)]], Field(max_length=MAX_THUMBNAILS)]
 
 
 def is_media_url(url: str) -> bool:

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from aiohttp import web
-from pydantic import Field, StrictInt
 
 from shop.errors import Invalid
 from shop.i18n import N_
 from shop.keys import IMAGES
-from shop.models.fields import Input
+from shop.models.images import ImageOrder
 from shop.models.users import Role
 from shop.routes.common import path_id, read_json, success
 from shop.routes.multipart import read_file_field
 from shop.routes.upload_rules import upload_rules
 from shop.security import requires
-from shop.service.images import MAX_IMAGES
 from shop.service.imaging import MAX_BYTES
 
 routes = web.RouteTableDef()
@@ -24,12 +20,6 @@ routes = web.RouteTableDef()
 FIELD = "image"
 # The file, plus room for the multipart framing around it.
 MAX_BODY = MAX_BYTES + 64 * 1024
-
-
-class ImageOrder(Input):
-    """`order[i]` is the current index of the image that goes at position i."""
-
-    order: Annotated[list[Annotated[StrictInt, Field(ge=0)]], Field(max_length=MAX_IMAGES)]
 
 
 @routes.post("/api/products/{pid}/images")

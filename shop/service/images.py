@@ -20,14 +20,14 @@ from concurrent.futures import ThreadPoolExecutor
 from shop.errors import Conflict, Invalid, NotFound
 from shop.i18n import N_
 from shop.models.images import NAME, ImageFiles, is_media_url, uploaded
-from shop.models.products import Product
+from shop.models.products import MAX_THUMBNAILS, Product
 from shop.service import imaging
 from shop.service.events import Events, product_event
 from shop.store.base import Store, StoreError, ThumbnailsChanged
 
 log = logging.getLogger("shop.images")
 
-MAX_IMAGES = 20  # as many as `thumbnails` may hold
+MAX_IMAGES = MAX_THUMBNAILS  # uploads and typed-in addresses count alike
 # A compare-and-set that lost to another change of the same product's images tries again
 # on the new list; each loss means another change went through, so this is rarely reached.
 ATTEMPTS = 10
