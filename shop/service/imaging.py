@@ -127,9 +127,10 @@ def _damaged(kind: str) -> Invalid:
 def _upright(image: Image.Image) -> Image.Image:
     """Rotated as the camera's EXIF orientation says, since the EXIF itself is dropped."""
     try:
-        return ImageOps.exif_transpose(image)
+        ImageOps.exif_transpose(image, in_place=True)  # no copy of an upright image
     except Exception:  # unreadable EXIF: keep the pixels as they are stored
-        return image
+        pass
+    return image
 
 
 @functools.cache
