@@ -437,18 +437,22 @@ async def test_thumbnails_may_not_point_at_media_files_of_other_products(
 # ---- interrupted writes and the sweep --------------------------------------------------
 
 
-async def test_an_upload_cut_off_by_the_store_leaves_only_a_file_the_sweep_removes(
-    client: Client, pid: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    kept = await uploaded(client, pid, picture(color="red"))
-    products = client.app[STORE].products
+async def upload_cut_off(client: Client, pid: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An upload whose files are stored, but the store is lost before the product lists them."""
 
     async def unavailable(*args: object, **kwargs: object) -> None:
         raise StoreUnavailable("connection lost")
 
     with monkeypatch.context() as patch:
-        patch.setattr(products, "update", unavailable)
+        patch.setattr(client.app[STORE].products, "update", unavailable)
         await error(await upload(client, pid, picture(color="blue")), 503)
+
+
+async def test_an_upload_cut_off_by_the_store_leaves_only_a_file_the_sweep_removes(
+    client: Client, pid: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kept = await uploaded(client, pid, picture(color="red"))
+    await upload_cut_off(client, pid, monkeypatch)
     # The product never listed the new files: they are unlisted, not missing.
     assert await thumbnails(client, pid) == [TYPED, kept]
     assert len(await stored_files(client)) == 4
@@ -461,12 +465,7 @@ async def test_an_upload_cut_off_by_the_store_leaves_only_a_file_the_sweep_remov
 async def test_the_sweep_leaves_recent_unlisted_files_alone(
     client: Client, pid: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def unavailable(*args: object, **kwargs: object) -> None:
-        raise StoreUnavailable("connection lost")
-
-    with monkeypatch.context() as patch:
-        patch.setattr(client.app[STORE].products, "update", unavailable)
-        await error(await upload(client, pid, picture()), 503)
+    await upload_cut_off(client, pid, monkeypatch)
     # Younger than the grace period: it could be an upload about to list its files.
     assert await client.app[IMAGES].sweep() == 0
     assert len(await stored_files(client)) == 2

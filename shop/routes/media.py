@@ -1,21 +1,18 @@
 """/media: the uploaded product images, served for as long as a product lists them.
 
 A URL names its content (see `shop.models.images`), so browsers and proxies may keep an
-answer for a year without asking again. The hourly sweep also lives here.
+answer for a year without asking again. The hourly sweep is started from here too.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
 
 from aiohttp import web
 
 from shop.keys import IMAGES
 from shop.models.images import CONTENT_TYPE, FILE_PATTERN, PID_PATTERN
-from shop.store.base import StoreError
+from shop.periodic import every
 
 log = logging.getLogger("shop.images")
 routes = web.RouteTableDef()
@@ -32,24 +29,7 @@ async def media(request: web.Request) -> web.Response:
     return web.Response(body=data, content_type=CONTENT_TYPE, headers={"Cache-Control": IMMUTABLE})
 
 
-async def sweep_images(app: web.Application) -> AsyncIterator[None]:
-    """cleanup_ctx: hourly, delete image files no product lists (see ImageService.sweep)."""
-
-    async def sweep_forever() -> None:
-        while True:
-            try:
-                removed = await app[IMAGES].sweep()
-            except StoreError:
-                log.warning("could not sweep unlisted image files; will retry")
-            else:
-                if removed:
-                    log.info("swept %d unlisted image files", removed)
-            await asyncio.sleep(SWEEP_INTERVAL)
-
-    task = asyncio.get_running_loop().create_task(sweep_forever())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+# cleanup_ctx: hourly, delete image files no product lists (see ImageService.sweep).
+sweep_images = every(
+    SWEEP_INTERVAL, lambda app: app[IMAGES].sweep(), log, "sweep unlisted image files"
+)

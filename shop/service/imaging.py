@@ -11,6 +11,7 @@ event loop.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import io
@@ -126,10 +127,9 @@ def _damaged(kind: str) -> Invalid:
 
 def _upright(image: Image.Image) -> Image.Image:
     """Rotated as the camera's EXIF orientation says, since the EXIF itself is dropped."""
-    try:
-        ImageOps.exif_transpose(image, in_place=True)  # no copy of an upright image
-    except Exception:  # unreadable EXIF: keep the pixels as they are stored
-        pass
+    # Unreadable EXIF: the pixels stay as they are stored.
+    with contextlib.suppress(Exception):
+        ImageOps.exif_transpose(image, in_place=True)  # in place: no copy of an upright image
     return image
 
 
