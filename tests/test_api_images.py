@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -250,6 +250,33 @@ async def test_a_json_body_is_415(client: Client, pid: str) -> None:
         f"/api/products/{pid}/images", json={"image": "x"}, headers=origin(client)
     )
     await refused(client, pid, response, 415)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("multipart/form-data", b"no boundary given"),
+        ("multipart/form-data; boundary=xyz", b"not the boundary at all"),
+        ("multipart/form-data; boundary=xyz", b"--xyz\r\nContent-Disposition: form-data"),
+        ("multipart/form-data; boundary=xyz", b"--xyz\r\n\r\nno name\r\n--xyz--\r\n"),
+    ],
+    ids=["no-boundary", "no-parts", "cut-headers", "unnamed-part"],
+)
+async def test_a_broken_multipart_body_is_400(
+    client: Client, pid: str, content_type: str, body: bytes
+) -> None:
+    headers = {"Content-Type": content_type, **origin(client)}
+    response = await client.post(f"/api/products/{pid}/images", data=body, headers=headers)
+    await refused(client, pid, response, 400)
+
+
+async def test_a_body_without_a_length_is_411(client: Client, pid: str) -> None:
+    async def chunked() -> AsyncIterator[bytes]:
+        yield b"--xyz\r\n"
+
+    headers = {"Content-Type": "multipart/form-data; boundary=xyz", **origin(client)}
+    response = await client.post(f"/api/products/{pid}/images", data=chunked(), headers=headers)
+    await refused(client, pid, response, 411)
 
 
 async def test_an_unknown_product_is_404_and_stores_nothing(client: Client, pid: str) -> None:
