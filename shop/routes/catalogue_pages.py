@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from yarl import URL
 
-from shop.keys import PRODUCTS
+from shop.keys import PRODUCTS, USER
 from shop.models.listing import MAX_PAGE_SIZE
 from shop.models.products import Product, ProductQuery
 from shop.routes.common import path_id
@@ -42,14 +42,14 @@ async def home(request: web.Request) -> web.Response:
 @routes.get("/products", name="products")
 async def products(request: web.Request) -> web.Response:
     query = parse_product_query(request)
-    page = await request.app[PRODUCTS].list(query)
-    unfiltered = query.sort is None and query.category is None and query.available is None
+    page = await request.app[PRODUCTS].list(query, request[USER])
+    unfiltered = query == ProductQuery(limit=query.limit, page=query.page)
     numbers = page_numbers(page.page, page.total_pages)
     context = {
         "page": page,
         "filters": {
             "query": request.query.get("query", ""),
-            "sort": query.sort or "",
+            "sort": request.query.get("sort", ""),
             "limit": query.limit,
         },
         "filtered": not unfiltered,
@@ -74,7 +74,7 @@ async def product(request: web.Request) -> web.Response:
 
 
 async def realtime_products(request: web.Request) -> web.Response:
-    page = await request.app[PRODUCTS].list(ProductQuery(limit=MAX_PAGE_SIZE))
+    page = await request.app[PRODUCTS].list(ProductQuery(limit=MAX_PAGE_SIZE), request[USER])
     context = {
         "page": page,
         "api_source": f"/api/products?limit={MAX_PAGE_SIZE}",
