@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from enum import StrEnum
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, StrictBool, StrictInt, StrictStr, model_validator
 
@@ -27,6 +28,11 @@ class Product:
     def price(self) -> float:
         return to_amount(self.price_cents)
 
+    @property
+    def available(self) -> bool:
+        """Available to buy: on sale (`status`) and in stock."""
+        return self.status and self.stock > 0
+
     def to_json(self) -> dict[str, Any]:
         return {
             "_id": self.id,
@@ -41,15 +47,56 @@ class Product:
         }
 
 
+LOW_STOCK = 5  # a product with this many or fewer left is low on stock
+
+
+class ProductSort(StrEnum):
+    """How a listing is ordered; ties (and no sort at all) go in creation order."""
+
+    PRICE_ASC = "price_asc"
+    PRICE_DESC = "price_desc"
+    TITLE_ASC = "title_asc"
+    TITLE_DESC = "title_desc"
+    STOCK_ASC = "stock_asc"
+    STOCK_DESC = "stock_desc"
+
+    @property
+    def field(self) -> str:
+        return self.value.rsplit("_", 1)[0]
+
+    @property
+    def descending(self) -> bool:
+        return self.value.endswith("_desc")
+
+
 @dataclass(frozen=True, slots=True)
 class ProductQuery:
-    """A parsed product listing request; at most one of category/available is set."""
+    """A parsed product listing request; every filter combines with the others.
+
+    `words` are normalised search prefixes (`shop.models.search.query_words`); `available`
+    True keeps products on sale and in stock, False the others; `include_hidden` False
+    leaves out products whose `status` is false (what shoppers see).
+    """
 
     limit: int = 10
     page: int = 1
-    sort: Literal["asc", "desc"] | None = None
+    sort: ProductSort | None = None
     category: str | None = None
     available: bool | None = None
+    words: tuple[str, ...] = ()
+    low_stock: bool = False
+    include_hidden: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryCount:
+    """A category as shoppers see it: its name and how many products they can see in it."""
+
+    name: str
+    count: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "count": self.count}
 
 
 def _price_range(cents: Cents) -> Cents:

@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 from yarl import URL
 
-from shop.keys import PRODUCTS
+from shop.keys import PRODUCTS, USER
 from shop.models.listing import MAX_PAGE, MAX_PAGE_SIZE, Page
 from shop.models.products import Product, ProductQuery
 from shop.routes.common import int_param, path_id, query_params
@@ -55,14 +55,14 @@ def pagination(request: web.Request, page: Page[Product]) -> dict[str, Any]:
 @routes.get("/products", name="products")
 async def products(request: web.Request) -> web.Response:
     query = parse_product_query(request)
-    page = await request.app[PRODUCTS].list(query)
-    unfiltered = query.sort is None and query.category is None and query.available is None
+    page = await request.app[PRODUCTS].list(query, request[USER])
+    unfiltered = query == ProductQuery(limit=query.limit, page=query.page)
     context = {
         **pagination(request, page),
         "page": page,
         "filters": {
             "query": request.query.get("query", ""),
-            "sort": query.sort or "",
+            "sort": request.query.get("sort", ""),
             "limit": query.limit,
         },
         "filtered": not unfiltered,
@@ -85,7 +85,8 @@ async def product(request: web.Request) -> web.Response:
 
 async def realtime_products(request: web.Request) -> web.Response:
     number = int_param(query_params(request, REALTIME_PARAMS), "page", 1, 1, MAX_PAGE)
-    page = await request.app[PRODUCTS].list(ProductQuery(limit=MAX_PAGE_SIZE, page=number))
+    query = ProductQuery(limit=MAX_PAGE_SIZE, page=number)
+    page = await request.app[PRODUCTS].list(query, request[USER])
     context = {
         **pagination(request, page),
         "page": page,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from shop.errors import Conflict, NotFound
 from shop.models.listing import Page
-from shop.models.products import Product, ProductIn, ProductPatch, ProductQuery
+from shop.models.products import CategoryCount, Product, ProductIn, ProductPatch, ProductQuery
+from shop.models.users import User
 from shop.service.events import Events, product_event
 from shop.service.ids import new_id
 from shop.service.images import check_thumbnails, forget_files, forget_product_files
@@ -16,8 +19,15 @@ class ProductService:
         self._store = store
         self._events = events
 
-    async def list(self, query: ProductQuery) -> Page[Product]:
-        return await self._store.products.list(query)
+    async def list(self, query: ProductQuery, viewer: User | None) -> Page[Product]:
+        """A page of the catalogue as `viewer` may see it: shoppers (anonymous or users)
+        never see products whose `status` is false; admins see everything."""
+        visible = replace(query, include_hidden=viewer is not None and viewer.is_admin)
+        return await self._store.products.list(visible)
+
+    async def categories(self, include_hidden: bool = False) -> list[CategoryCount]:
+        """Every category with the number of products shoppers can see in it."""
+        return await self._store.products.categories(include_hidden)
 
     async def get(self, pid: str) -> Product:
         product = await self._store.products.get(pid)

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from shop.models.listing import Page
-from shop.models.products import Product, ProductQuery
+from shop.models.products import CategoryCount, Product, ProductQuery
 
 
 class ProductStore(Protocol):
@@ -16,7 +16,11 @@ class ProductStore(Protocol):
     async def get(self, pid: str) -> Product | None: ...
 
     async def list(self, query: ProductQuery) -> Page[Product]:
-        """Filter, sort by price (then id) and page; `total` counts all matches."""
+        """Search, filter, sort (then by id) and page; `total` counts all matches."""
+
+    async def categories(self, include_hidden: bool = False) -> list[CategoryCount]:
+        """Every category with its product count (only `status` true products unless
+        `include_hidden`), sorted by name."""
 
     async def update(
         self,
