@@ -8,13 +8,24 @@ from pathlib import Path
 from aiohttp import web
 
 from shop.errors import error_middleware
-from shop.keys import CARTS, HUB, PASSWORDS, PRODUCTS, SETTINGS, STORE, THROTTLE, USERS
+from shop.keys import CARTS, HUB, IMAGES, PASSWORDS, PRODUCTS, SETTINGS, STORE, THROTTLE, USERS
 from shop.middlewares import access_log_middleware, add_security_headers
 from shop.realtime import Hub
-from shop.routes import api_carts, api_products, api_sessions, api_users, health, pages, ws
+from shop.routes import (
+    api_carts,
+    api_images,
+    api_products,
+    api_sessions,
+    api_users,
+    health,
+    media,
+    pages,
+    ws,
+)
 from shop.routes.layout import page_context
 from shop.security import LoginThrottle, PasswordHasher, origin_middleware
 from shop.service.carts import CartService
+from shop.service.images import ImageService
 from shop.service.products import ProductService
 from shop.service.users import UserService
 from shop.sessions import purge_expired_sessions, session_setup
@@ -42,9 +53,11 @@ async def store_context(app: web.Application) -> AsyncIterator[None]:
     app[PRODUCTS] = ProductService(store, app[HUB])
     app[CARTS] = CartService(store, app[HUB])
     app[USERS] = UserService(store, app[PASSWORDS], app[THROTTLE], app[HUB])
+    app[IMAGES] = ImageService(store, app[HUB], settings.image_workers)
     try:
         yield
     finally:
+        app[IMAGES].close()
         await store.close()
 
 
@@ -70,9 +83,20 @@ def create_app(settings: Settings) -> web.Application:
     setup_templates(app, TEMPLATES, (page_context,))
     app.cleanup_ctx.append(store_context)
     app.cleanup_ctx.append(purge_expired_sessions)
+    app.cleanup_ctx.append(media.sweep_images)
     app.on_shutdown.append(close_websockets)
     app.on_response_prepare.append(add_security_headers)
-    for module in (health, api_products, api_carts, api_users, api_sessions, pages, ws):
+    for module in (
+        health,
+        api_products,
+        api_images,
+        api_carts,
+        api_users,
+        api_sessions,
+        pages,
+        media,
+        ws,
+    ):
         app.router.add_routes(module.routes)
     app.router.add_static("/static", STATIC, name="static")
     return app

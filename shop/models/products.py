@@ -114,7 +114,8 @@ Category = Annotated[Text, Field(min_length=1, max_length=100)]
 Price = Annotated[Amount, AfterValidator(_price_range)]
 Stock = Annotated[StrictInt, Field(ge=0, le=1_000_000_000)]
 Thumbnail = Annotated[StrictStr, Field(min_length=1, max_length=500)]
-Thumbnails = Annotated[list[Thumbnail], Field(max_length=20)]
+MAX_THUMBNAILS = 20
+Thumbnails = Annotated[list[Thumbnail], Field(max_length=MAX_THUMBNAILS)]
 
 
 class ProductIn(Input):

@@ -10,7 +10,7 @@ may write it.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from shop.models.listing import Page
@@ -105,9 +105,15 @@ class CatalogueCache:
         finally:
             self.changed()
 
-    async def update(self, pid: str, changes: Mapping[str, Any]) -> Product | None:
+    async def update(
+        self,
+        pid: str,
+        changes: Mapping[str, Any],
+        *,
+        if_thumbnails: Sequence[str] | None = None,
+    ) -> Product | None:
         try:
-            return await self._store.update(pid, changes)
+            return await self._store.update(pid, changes, if_thumbnails=if_thumbnails)
         finally:
             self.changed([pid])
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from shop.models.listing import Page
@@ -22,10 +22,18 @@ class ProductStore(Protocol):
         """Every category with its product count (only `status` true products unless
         `include_hidden`), sorted by name."""
 
-    async def update(self, pid: str, changes: Mapping[str, Any]) -> Product | None:
+    async def update(
+        self,
+        pid: str,
+        changes: Mapping[str, Any],
+        *,
+        if_thumbnails: Sequence[str] | None = None,
+    ) -> Product | None:
         """Apply the given fields (Product's names) atomically; None if the id is unknown.
 
-        Raise DuplicateKey("code") when the new code is taken.
+        Raise DuplicateKey("code") when the new code is taken, and ThumbnailsChanged when
+        `if_thumbnails` is given and the product's thumbnails are no longer exactly those
+        (checked in the same atomic step: a compare-and-set of the image list).
         """
 
     async def delete(self, pid: str) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -17,7 +17,7 @@ from pymongo.errors import DuplicateKeyError
 from shop.models.listing import Page
 from shop.models.products import LOW_STOCK, CategoryCount, Product, ProductQuery
 from shop.models.search import fold
-from shop.store.base import DuplicateKey
+from shop.store.base import DuplicateKey, ThumbnailsChanged
 from shop.store.mongo import docs
 from shop.store.mongo.docs import Doc
 
@@ -93,23 +93,36 @@ class MongoProducts:
         found = [CategoryCount(doc["name"], doc["n"]) async for doc in cursor]
         return sorted(found, key=lambda category: fold(category.name))
 
-    async def update(self, pid: str, changes: Mapping[str, Any]) -> Product | None:
+    async def update(
+        self,
+        pid: str,
+        changes: Mapping[str, Any],
+        *,
+        if_thumbnails: Sequence[str] | None = None,
+    ) -> Product | None:
         fields: Doc = {name: changes[name] for name in docs.PRODUCT_FIELDS if name in changes}
         if "thumbnails" in changes:
             fields["thumbnails"] = list(changes["thumbnails"])
         if "category" in fields:
             fields["category_key"] = fields["category"].lower()
+        match: Doc = {"_id": ObjectId(pid)}
+        if if_thumbnails is not None:
+            # An array matches an equal array only: same URLs, same order.
+            match["thumbnails"] = list(if_thumbnails)
         if not fields:  # an empty $set is an error; nothing to change is a read
-            return await self.get(pid)
-        try:
-            doc = await self._products.find_one_and_update(
-                {"_id": ObjectId(pid)}, {"$set": fields}, return_document=ReturnDocument.AFTER
-            )
-        except DuplicateKeyError:
-            raise DuplicateKey("code") from None
+            doc = await self._products.find_one(match)
+        else:
+            try:
+                doc = await self._products.find_one_and_update(
+                    match, {"$set": fields}, return_document=ReturnDocument.AFTER
+                )
+            except DuplicateKeyError:
+                raise DuplicateKey("code") from None
         if doc is None:
+            if if_thumbnails is not None and await self.get(pid) is not None:
+                raise ThumbnailsChanged(pid)
             return None
-        if any(name in changes for name in _TEXT_FIELDS):
+        if fields and any(name in changes for name in _TEXT_FIELDS):
             await _reindex(self._products, doc)
         return docs.product(doc)
 

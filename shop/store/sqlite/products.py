@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from shop.models.listing import Page
 from shop.models.products import LOW_STOCK, CategoryCount, Product, ProductQuery
 from shop.models.search import fold, prefix_end, product_words, sort_key
+from shop.store.base import ThumbnailsChanged
 from shop.store.sqlite import rows
 from shop.store.sqlite.engine import Engine, snapshot
 
@@ -84,7 +85,13 @@ class SQLiteProducts:
         categories = await self._engine.read(job)
         return sorted(categories, key=lambda category: fold(category.name))
 
-    async def update(self, pid: str, changes: Mapping[str, Any]) -> Product | None:
+    async def update(
+        self,
+        pid: str,
+        changes: Mapping[str, Any],
+        *,
+        if_thumbnails: Sequence[str] | None = None,
+    ) -> Product | None:
         params = {name: changes.get(name) for name in _FIELDS}
         category, thumbnails = changes.get("category"), changes.get("thumbnails")
         params["category_key"] = category.lower() if category is not None else None
@@ -93,6 +100,13 @@ class SQLiteProducts:
         reindex = not _TEXT_FIELDS.isdisjoint(changes)
 
         def job(db: sqlite3.Connection) -> Product | None:
+            if if_thumbnails is not None:
+                # Compared as lists, inside the write transaction: nothing changes between.
+                row = db.execute("SELECT thumbnails FROM products WHERE id = ?", (pid,)).fetchone()
+                if row is None:
+                    return None
+                if json.loads(row["thumbnails"]) != list(if_thumbnails):
+                    raise ThumbnailsChanged(pid)
             # No column is nullable, so NULL means "not given": one static statement
             # changes exactly the given fields.
             with rows.unique_fields():
