@@ -14,6 +14,7 @@ from shop.keys import (
     BUS,
     CARTS,
     HUB,
+    IMAGES,
     METRICS,
     PASSWORDS,
     PRODUCTS,
@@ -28,10 +29,12 @@ from shop.realtime import Hub
 from shop.realtime.bus import RedisBus
 from shop.routes import (
     api_carts,
+    api_images,
     api_products,
     api_sessions,
     api_users,
     health,
+    media,
     metrics,
     pages,
     ws,
@@ -39,6 +42,7 @@ from shop.routes import (
 from shop.routes.layout import page_context
 from shop.security import LoginThrottle, PasswordHasher, origin_middleware
 from shop.service.carts import CartService
+from shop.service.images import ImageService
 from shop.service.products import ProductService
 from shop.service.users import UserService
 from shop.sessions import purge_expired_sessions, session_setup
@@ -73,9 +77,11 @@ async def store_context(app: web.Application) -> AsyncIterator[None]:
     app[PRODUCTS] = ProductService(store, app[HUB])
     app[CARTS] = CartService(store, app[HUB])
     app[USERS] = UserService(store, app[PASSWORDS], app[THROTTLE], app[HUB])
+    app[IMAGES] = ImageService(store, app[HUB], settings.image_workers)
     try:
         yield
     finally:
+        app[IMAGES].close()
         await store.close()
 
 
@@ -145,10 +151,21 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(store_context)
     app.cleanup_ctx.append(bus_context)
     app.cleanup_ctx.append(purge_expired_sessions)
+    app.cleanup_ctx.append(media.sweep_images)
     app.on_shutdown.append(close_websockets)
     app.on_response_prepare.append(add_security_headers)
-    routes = (health, metrics, api_products, api_carts, api_users, api_sessions, pages, ws)
-    for module in routes:
+    for module in (
+        health,
+        metrics,
+        api_products,
+        api_images,
+        api_carts,
+        api_users,
+        api_sessions,
+        pages,
+        media,
+        ws,
+    ):
         app.router.add_routes(module.routes)
     app.router.add_static("/static", STATIC, name="static")
     return app

@@ -66,6 +66,10 @@ class Conflict(ShopError):
     status = 409
 
 
+class TooLarge(ShopError):
+    status = 413
+
+
 class TooManyRequests(ShopError):
     status = 429
 

@@ -18,6 +18,7 @@ THROTTLE = web.AppKey["LoginThrottle"]("shop.throttle")
 PRODUCTS = web.AppKey["ProductService"]("shop.products")
 CARTS = web.AppKey["CartService"]("shop.carts")
 USERS = web.AppKey["UserService"]("shop.users")
+IMAGES = web.AppKey["ImageService"]("shop.images")
 METRICS = web.AppKey["Metrics"]("shop.metrics")
 # The Redis event bus joining this process to the others; None without SHOP_REDIS_URL.
 BUS = web.AppKey["RedisBus | None"]("shop.bus")

@@ -7,9 +7,12 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 SECRET_KEY_FILE = "secret.key"  # noqa: S105 (a file name, not a secret)
+MEDIA_DIR = "media"
+# Query options of a MongoDB URL that can carry a secret.
+_SECRET_OPTIONS = ("password", "secret", "token", "authmechanismproperties")
 
 
 class ConfigError(Exception):
@@ -33,6 +36,8 @@ class Settings:
     argon2_memory_kib: int = 19 * 1024
     client_max_size: int = 64 * 1024
     trust_forwarded: bool = False
+    # Image uploads decoded and re-encoded at once (each takes a worker thread).
+    image_workers: int = 2
     # Several processes share live events (and catalogue-cache drops) over this Redis.
     redis_url: str | None = None
     # No request waits on the database longer than this (seconds), then it is a 503.
@@ -48,6 +53,33 @@ class Settings:
     def sqlite_path(self) -> Path:
         # As SQLAlchemy reads it: sqlite:///relative/shop.db, sqlite:////absolute/shop.db.
         return Path(urlsplit(self.database_url).path[1:])
+
+    @property
+    def media_dir(self) -> Path:
+        """Where the SQLite store keeps image files (MongoDB keeps them in GridFS)."""
+        return self.data_dir / MEDIA_DIR
+
+    def describe_database(self) -> str:
+        """Which database this is, for the operator: the SQLite file's absolute path, or
+        the MongoDB URL with its password (and any secret option) masked."""
+        if self.is_mongo:
+            return f"MongoDB {redact_url(self.database_url)}"
+        return f"SQLite file {self.sqlite_path.resolve()}"
+
+
+def redact_url(url: str) -> str:
+    """The URL with the password of its user info, and secret-bearing options, as ***."""
+    parts = urlsplit(url)
+    userinfo, at, hosts = parts.netloc.rpartition("@")
+    if at:
+        user, colon, _ = userinfo.partition(":")
+        userinfo = f"{user}:***" if colon else user
+    options = [
+        (name, "***" if any(word in name.lower() for word in _SECRET_OPTIONS) else value)
+        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+    ]
+    query = urlencode(options, safe="*:,/") if options else parts.query
+    return urlunsplit(parts._replace(netloc=f"{userinfo}{at}{hosts}", query=query))
 
 
 def _port(name: str, raw: str) -> int:
@@ -77,12 +109,6 @@ def _number(name: str, raw: str, low: float, high: float) -> float:
     if not low <= value <= high:  # also refuses nan
         raise ConfigError(f"{name} must be between {low:g} and {high:g}, got {raw!r}")
     return value
-
-
-def _whole(name: str, raw: str) -> int:
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 12):
-        raise ConfigError(f"{name} must be a whole number of at least 0, got {raw!r}")
-    return int(raw)
 
 
 def redis_url(raw: str | None) -> str | None:
@@ -140,6 +166,12 @@ def load_secret_key(raw: str | None, data_dir: Path) -> bytes:
     return key
 
 
+def _count(name: str, raw: str, low: int, high: int) -> int:
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}, got {raw!r}")
+    return int(raw)
+
+
 def from_env(env: Mapping[str, str] | None = None) -> Settings:
     """Read SHOP_* variables; raise ConfigError with one line naming the bad one."""
     env = os.environ if env is None else env
@@ -152,9 +184,10 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         port=_port("SHOP_PORT", env.get("SHOP_PORT") or "8080"),
         https=_flag("SHOP_HTTPS", env.get("SHOP_HTTPS", "")),
         trust_forwarded=_flag("SHOP_TRUST_FORWARDED", env.get("SHOP_TRUST_FORWARDED", "")),
+        image_workers=_count("SHOP_IMAGE_WORKERS", env.get("SHOP_IMAGE_WORKERS") or "2", 1, 64),
         redis_url=redis_url(env.get("SHOP_REDIS_URL")),
         store_timeout=_number(
             "SHOP_STORE_TIMEOUT", env.get("SHOP_STORE_TIMEOUT") or "3", low=0.1, high=300
         ),
-        min_free_mb=_whole("SHOP_MIN_FREE_MB", env.get("SHOP_MIN_FREE_MB") or "100"),
+        min_free_mb=_count("SHOP_MIN_FREE_MB", env.get("SHOP_MIN_FREE_MB") or "100", 0, 10**9),
     )

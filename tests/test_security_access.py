@@ -33,6 +33,7 @@ SOME_PRODUCT = {
 PUBLIC = {
     ("GET", "/api/products"),
     ("GET", "/api/products/{pid}"),
+    ("GET", "/api/categories"),
     ("POST", "/api/users"),
     ("POST", "/api/sessions/login"),
     ("POST", "/api/sessions/logout"),
@@ -56,6 +57,9 @@ PROTECTED: list[tuple[str, str, Any]] = [
     ("POST", "/api/products", SOME_PRODUCT),
     ("PUT", "/api/products/{pid}", {"price": 1.0}),
     ("DELETE", "/api/products/{pid}", None),
+    ("POST", "/api/products/{pid}/images", None),
+    ("PUT", "/api/products/{pid}/images", {"order": []}),
+    ("DELETE", "/api/products/{pid}/images/{n}", None),
 ]
 
 
@@ -137,7 +141,7 @@ async def test_every_api_route_is_either_public_or_checked_here(client: Client) 
 async def test_anonymous_call_is_refused_with_401_json(
     client: Client, method: str, template: str, body: Any
 ) -> None:
-    path = template.format(cid=CID, pid=PID, uid=UID)
+    path = template.format(cid=CID, pid=PID, uid=UID, n=0)
     assert_error(*await call(client, method, path, body), 401)
 
 
@@ -162,6 +166,8 @@ async def test_user_cannot_do_what_only_an_admin_may(
         ("POST", "/api/products", product_body()),
         ("PUT", f"/api/products/{pid}", {"price": 0.01, "stock": 0}),
         ("DELETE", f"/api/products/{pid}", None),
+        ("PUT", f"/api/products/{pid}/images", {"order": []}),
+        ("DELETE", f"/api/products/{pid}/images/0", None),
         ("GET", "/api/users", None),
         ("DELETE", f"/api/users/{victim.user['_id']}", None),
     ]
@@ -171,7 +177,7 @@ async def test_user_cannot_do_what_only_an_admin_may(
         assert victim.user["email"] not in json.dumps(answer)
 
     assert await client.app[STORE].products.get(pid) == before
-    listing = await client.app[PRODUCTS].list(ProductQuery())
+    listing = await client.app[PRODUCTS].list(ProductQuery(), None)
     assert [product.id for product in listing.items] == [pid]
     assert (await victim.browser.get("/api/sessions/current")).status == 200
 

@@ -151,7 +151,7 @@ async def test_an_older_sqlite_file_gains_versions_when_opened(
         db.execute(f"DROP TRIGGER {name}")
     db.execute("ALTER TABLE products DROP COLUMN version")
     db.execute("ALTER TABLE carts DROP COLUMN version")
-    db.execute("PRAGMA user_version = 1")
+    db.execute("PRAGMA user_version = 2")  # the release before versions (prices, search)
     db.close()
 
     client = await sqlite_client()

@@ -2,9 +2,9 @@
 
 Server to client, always JSON objects with a `type`: `hello` first, then `product.created`,
 `product.updated`, `product.deleted`, `cart.updated` (the session's own cart only),
-`resync` (events may have been missed), and the replies `pong`, `ack` and `error`. Client to server: `ping`, `subscribe`, and for
-admins `product.create` and `product.delete`. A bad message gets an `error` and the socket
-stays open; flooding it gets an `error` and a close.
+`resync` (events may have been missed), and the replies `pong`, `ack` and `error`. Client
+to server: `ping`, `subscribe`, and for admins `product.create` and `product.delete`. A bad
+message gets an `error` and the socket stays open; flooding it gets an `error` and a close.
 """
 
 from __future__ import annotations

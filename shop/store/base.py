@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from shop.store.carts import CartStore
+from shop.store.images import ImageStore
 from shop.store.products import ProductStore
 from shop.store.sessions import SessionStore
 from shop.store.users import UserStore
@@ -34,6 +35,10 @@ class DuplicateKey(StoreError):
 
 class MissingProduct(StoreError):
     """An operation named a product that does not exist."""
+
+
+class ThumbnailsChanged(StoreError):
+    """A conditional product update found other thumbnails than the caller expected."""
 
 
 class MissingCart(StoreError):
@@ -63,6 +68,7 @@ class Store(Protocol):
     users: UserStore
     sessions: SessionStore
     carts: CartStore
+    images: ImageStore
 
     async def ping(self) -> None:
         """Return when the database answers; raise StoreUnavailable otherwise."""

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from shop.models.listing import Page
-from shop.models.products import Product, ProductQuery
+from shop.models.products import CategoryCount, Product, ProductQuery
 from shop.store.base import StoreUnavailable
 from shop.store.products import ProductStore
 
@@ -68,6 +68,7 @@ class CatalogueCache:
         self._max_age: float | None = UNTRUSTED_MAX_AGE if shared else None
         self._products: _Lru[str, tuple[Product, float]] = _Lru(MAX_PRODUCTS)
         self._pages: _Lru[ProductQuery, tuple[Page[Product], float]] = _Lru(MAX_PAGES)
+        self._categories: _Lru[bool, tuple[list[CategoryCount], float]] = _Lru(2)
         # Bumped by every product write: a read that started before a write must not
         # put its (possibly older) answer into the cache after the write dropped it.
         self._generation = 0
@@ -81,28 +82,27 @@ class CatalogueCache:
         if self._shared:
             self._max_age = TRUSTED_MAX_AGE if trusted else UNTRUSTED_MAX_AGE
 
-    def _fresh(self, entry: tuple[object, float]) -> bool:
-        return self._max_age is None or time.monotonic() - entry[1] <= self._max_age
-
-    async def _refill[K, V](
-        self,
-        lru: _Lru[K, tuple[V, float]],
-        key: K,
-        stale: tuple[V, float] | None,
-        read: Callable[[], Awaitable[V]],
+    async def _through[K, V](
+        self, cache: _Lru[K, tuple[V, float]], key: K, load: Callable[[], Awaitable[V]]
     ) -> V:
-        """What `read` answers, kept unless a write came meanwhile; the `stale` entry when
-        the store is unavailable (a catalogue slightly out of date beats an error)."""
+        """The cached value while fresh, else the loaded one, kept unless a write came
+        meanwhile; an expired value when the store is unavailable (a catalogue slightly
+        out of date beats an error)."""
+        entry = cache.get(key)
+        if entry is not None and (
+            self._max_age is None or time.monotonic() - entry[1] <= self._max_age
+        ):
+            return entry[0]
         generation = self._generation
         stamp = time.monotonic() if self._max_age is not None else 0.0
         try:
-            value = await read()
+            value = await load()
         except StoreUnavailable:
-            if stale is None:
+            if entry is None:
                 raise
-            return stale[0]
+            return entry[0]
         if value is not None and generation == self._generation:
-            lru.put(key, (value, stamp))
+            cache.put(key, (value, stamp))
         return value
 
     def changed(self, pids: Iterable[str] = ()) -> None:
@@ -111,6 +111,7 @@ class CatalogueCache:
             self._products.drop(pid)
         self._generation += 1
         self._pages.clear()
+        self._categories.clear()
 
     def forget(self, event: Mapping[str, Any]) -> None:
         """Drop what a product event (`product.created/updated/deleted`) says changed;
@@ -120,16 +121,15 @@ class CatalogueCache:
         self.changed([pid] if isinstance(pid, str) else self._products.keys())
 
     async def get(self, pid: str) -> Product | None:
-        entry = self._products.get(pid)
-        if entry is not None and self._fresh(entry):
-            return entry[0]
-        return await self._refill(self._products, pid, entry, lambda: self._store.get(pid))
+        return await self._through(self._products, pid, lambda: self._store.get(pid))
 
     async def list(self, query: ProductQuery) -> Page[Product]:
-        entry = self._pages.get(query)
-        if entry is not None and self._fresh(entry):
-            return entry[0]
-        return await self._refill(self._pages, query, entry, lambda: self._store.list(query))
+        return await self._through(self._pages, query, lambda: self._store.list(query))
+
+    async def categories(self, include_hidden: bool = False) -> list[CategoryCount]:
+        return await self._through(
+            self._categories, include_hidden, lambda: self._store.categories(include_hidden)
+        )
 
     async def insert(self, product: Product) -> None:
         try:
@@ -137,9 +137,15 @@ class CatalogueCache:
         finally:
             self.changed()
 
-    async def update(self, pid: str, changes: Mapping[str, Any]) -> Product | None:
+    async def update(
+        self,
+        pid: str,
+        changes: Mapping[str, Any],
+        *,
+        if_thumbnails: Sequence[str] | None = None,
+    ) -> Product | None:
         try:
-            return await self._store.update(pid, changes)
+            return await self._store.update(pid, changes, if_thumbnails=if_thumbnails)
         finally:
             self.changed([pid])
 

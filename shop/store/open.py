@@ -18,7 +18,9 @@ async def open_store(settings: Settings, metrics: Metrics) -> Store:
     else:
         from shop.store.sqlite import SQLiteStore
 
-        store = await SQLiteStore.open(settings.sqlite_path, min_free_mb=settings.min_free_mb)
+        store = await SQLiteStore.open(
+            settings.sqlite_path, settings.media_dir, min_free_mb=settings.min_free_mb
+        )
     wrap_aggregates(store, metrics.timed)
     # Outermost, so a cached read costs no store call (and is not one in the metrics).
     # Other processes may write a MongoDB: there the cache relies on the bus, or expires.

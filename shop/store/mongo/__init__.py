@@ -13,10 +13,12 @@ import pymongo
 from pymongo import AsyncMongoClient
 from pymongo.errors import ConfigurationError
 
+from shop.settings import redact_url
 from shop.store.base import StoreUnavailable
 from shop.store.mongo.availability import PROBE_INTERVAL, Availability
 from shop.store.mongo.carts import MongoCarts
 from shop.store.mongo.docs import Doc, unavailable_reported
+from shop.store.mongo.images import MongoImages
 from shop.store.mongo.products import MongoProducts
 from shop.store.mongo.sessions import MongoSessions
 from shop.store.mongo.users import MongoUsers
@@ -41,6 +43,7 @@ class MongoStore:
         self.users = MongoUsers(db)
         self.sessions = MongoSessions(db)
         self.carts = MongoCarts(db)
+        self.images = MongoImages(db)
         self.availability = Availability(self._probe)
         wrap_aggregates(self, self.availability.guard)
 
@@ -73,8 +76,9 @@ class MongoStore:
                     f"{host}:{port}"
                     for host, port in client.topology_description.server_descriptions()
                 )
+                where = hosts or redact_url(url)
                 raise StoreUnavailable(
-                    f"cannot reach MongoDB at {hosts or url} within {store_timeout:g} s"
+                    f"cannot reach MongoDB at {where} within {store_timeout:g} s"
                 ) from None
             with pymongo.timeout(PREPARE_TIMEOUT):
                 await store._prepare()
@@ -85,7 +89,7 @@ class MongoStore:
 
     async def _prepare(self) -> None:
         # Idempotent: every start (or two at once) may run it.
-        aggregates = (self.products, self.users, self.sessions, self.carts)
+        aggregates = (self.products, self.users, self.sessions, self.carts, self.images)
         await asyncio.gather(*(aggregate.prepare() for aggregate in aggregates))
 
     async def _probe(self) -> None:

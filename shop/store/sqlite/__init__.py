@@ -10,6 +10,7 @@ from shop.store.base import StoreUnavailable
 from shop.store.products import ProductStore
 from shop.store.sqlite.carts import SQLiteCarts
 from shop.store.sqlite.engine import Engine
+from shop.store.sqlite.images import SQLiteImages
 from shop.store.sqlite.products import SQLiteProducts
 from shop.store.sqlite.sessions import SQLiteSessions
 from shop.store.sqlite.users import SQLiteUsers
@@ -18,7 +19,7 @@ from shop.store.sqlite.users import SQLiteUsers
 class SQLiteStore:
     """The Store protocol over one SQLite file; build it with `await SQLiteStore.open(path)`."""
 
-    def __init__(self, engine: Engine, path: Path, min_free_mb: int = 0) -> None:
+    def __init__(self, engine: Engine, path: Path, media: Path, min_free_mb: int = 0) -> None:
         self.engine = engine
         self.path = path
         self.min_free_mb = min_free_mb
@@ -26,14 +27,19 @@ class SQLiteStore:
         self.users = SQLiteUsers(engine)
         self.sessions = SQLiteSessions(engine)
         self.carts = SQLiteCarts(engine)
+        self.images = SQLiteImages(media)
 
     @classmethod
-    async def open(cls, path: str | Path, *, min_free_mb: int = 0) -> SQLiteStore:
-        """Open (creating the directory, file and schema when missing) the database at path.
+    async def open(
+        cls, path: str | Path, media: Path | None = None, *, min_free_mb: int = 0
+    ) -> SQLiteStore:
+        """Open (creating the directory, file and schema when missing) the database at path;
+        image files go in the `media` folder (default: `media` beside the database).
 
         `writable()` reports the store unwritable below `min_free_mb` MiB of free disk.
         """
-        return cls(await Engine.open(path), Path(path), min_free_mb)
+        path = Path(path)
+        return cls(await Engine.open(path), path, media or path.parent / "media", min_free_mb)
 
     async def ping(self) -> None:
         await self.engine.ping()
