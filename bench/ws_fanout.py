@@ -11,11 +11,12 @@ socket with GOING_AWAY.
 
 The cluster row does the same with several shop processes on one MongoDB (mongoeco's
 wire server, in its own process) and one Redis (Debian's redis-server), the clients spread
-evenly over them: the admin's change, made on the first process, reaches the others over
-Redis. Its p99 must stay within CLUSTER_FACTOR of the single process's TARGET_CLIENTS row.
+evenly over them (one client process per shop process): the admin's change, made on the
+first process, reaches the others over Redis. Its p99 must stay within CLUSTER_FACTOR of
+the single process's TARGET_CLIENTS row.
 
     .venv/bin/python bench/ws_fanout.py [--clients 1000,5000] [--rounds 20] [--procs 2]
-        [--cluster 3000] [--cluster-processes 3]
+        [--cluster 3000] [--cluster-processes 3] [--cluster-procs 1]
 
 Exits 1 when a target is missed, 2 when it cannot run.
 """
@@ -198,6 +199,12 @@ class Clients:
 # ---- the measuring process -------------------------------------------------------------
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time the process has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kb(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -229,85 +236,125 @@ def split(total: int, parts: int) -> list[int]:
     return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
 
 
-async def measure(
-    servers: list[tuple[int, subprocess.Popen[bytes]]],
-    password: str,
-    n: int,
-    args: argparse.Namespace,
-) -> Figures:
-    """The clients spread evenly over `servers` (port, process); the admin on the first."""
-    base = f"http://{HOST}:{servers[0][0]}"
-    jar = aiohttp.CookieJar(unsafe=True)  # the server is an IP address
-    async with aiohttp.ClientSession(base, cookie_jar=jar) as api:
-        await ok(
-            await api.post(
-                "/api/sessions/login", json={"email": ADMIN_EMAIL, "password": password}
-            )
-        )
-        body = {"title": "Bench", "code": "BENCH-1", "price": 10.0, "stock": 0, "category": "B"}
-        pid = (await ok(await api.post("/api/products", json=body), 201))["_id"]
+type Servers = list[tuple[int, subprocess.Popen[bytes]]]  # (port, process) of each shop
 
+
+class Fanout:
+    """Shop processes with N clients spread evenly over them (`procs` client processes per
+    server), measured round by round; the admin works on the first server."""
+
+    def __init__(self, servers: Servers, password: str, n: int, procs: int) -> None:
+        self.servers = servers
+        self.password = password
+        self.n = n
+        self.procs = procs
+        self.groups: list[Clients] = []
+        self.latencies: list[float] = []  # from the API call until the last client has it
+        self.api_times: list[float] = []
+        self.kb_per_socket = 0.0
+        self.cpu_ms = 0.0  # the servers' CPU time over the rounds
+        self._api: aiohttp.ClientSession | None = None
+        self._pid = ""
+
+    async def open(self) -> None:
+        """Log in, make the product, warm up, then open the sockets and weigh them."""
+        base = f"http://{HOST}:{self.servers[0][0]}"
+        jar = aiohttp.CookieJar(unsafe=True)  # the server is an IP address
+        self._api = api = aiohttp.ClientSession(base, cookie_jar=jar)
+        login = {"email": ADMIN_EMAIL, "password": self.password}
+        await ok(await api.post("/api/sessions/login", json=login))
+        body = {"title": "Bench", "code": "BENCH-1", "price": 10.0, "stock": 0, "category": "B"}
+        self._pid = (await ok(await api.post("/api/products", json=body), 201))["_id"]
         # Warm the websocket code paths up, so the baseline already holds them.
-        for port, _ in servers:
+        for port, _ in self.servers:
             warmup = await Clients.start(port, WARMUP_SOCKETS)
             await warmup.expect("ready")
             await warmup.finish()
-        before = sum(rss_kb(server.pid) for _, server in servers)
+        before = sum(rss_kb(server.pid) for _, server in self.servers)
+        shares = split(self.n, len(self.servers))
+        for (port, _), share in zip(self.servers, shares, strict=True):
+            for count in split(share, min(self.procs, share)):
+                self.groups.append(await Clients.start(port, count))
+        for group in self.groups:
+            await group.expect("ready")
+        await asyncio.sleep(1)  # let the servers finish their per-connection work
+        after = sum(rss_kb(server.pid) for _, server in self.servers)
+        self.kb_per_socket = (after - before) / self.n
+        print(f"  {self.n:,} sockets open: server RSS {before:,} -> {after:,} kB", flush=True)
 
-        groups: list[Clients] = []
-        try:
-            for (port, _), share in zip(servers, split(n, len(servers)), strict=True):
-                for count in split(share, min(args.procs, share)):
-                    groups.append(await Clients.start(port, count))
-            for group in groups:
-                await group.expect("ready")
-            await asyncio.sleep(1)  # let the servers finish their per-connection work
-            after = sum(rss_kb(server.pid) for _, server in servers)
-            print(f"  {n:,} sockets open: server RSS {before:,} -> {after:,} kB", flush=True)
+    async def round(self, round_no: int) -> None:
+        assert self._api is not None
+        cpu = sum(cpu_seconds(server.pid) for _, server in self.servers)
+        started = time.monotonic()
+        await ok(await self._api.put(f"/api/products/{self._pid}", json={"stock": round_no}))
+        self.api_times.append((time.monotonic() - started) * 1000)
+        lasts = []
+        for group in self.groups:
+            message = await group.expect("round")
+            if message["round"] != round_no:
+                raise BenchError(f"round {message['round']} arrived during {round_no}")
+            lasts.append(message["last"])
+        self.latencies.append((max(lasts) - started) * 1000)
+        self.cpu_ms += (sum(cpu_seconds(server.pid) for _, server in self.servers) - cpu) * 1000
+        await asyncio.sleep(0.05)
 
-            latencies: list[float] = []
-            api_times: list[float] = []
-            for round_no in range(1, args.rounds + 1):
-                started = time.monotonic()
-                await ok(await api.put(f"/api/products/{pid}", json={"stock": round_no}))
-                api_times.append((time.monotonic() - started) * 1000)
-                lasts = []
-                for group in groups:
-                    message = await group.expect("round")
-                    if message["round"] != round_no:
-                        raise BenchError(f"round {message['round']} arrived during {round_no}")
-                    lasts.append(message["last"])
-                latencies.append((max(lasts) - started) * 1000)
-                await asyncio.sleep(0.05)
-            print(f"  last client, ms: {' '.join(f'{x:.0f}' for x in latencies)}")
-            print(f"  API answer, ms:  {' '.join(f'{x:.0f}' for x in api_times)}", flush=True)
+    async def close(self) -> Figures:
+        """Stop the servers (SIGTERM) and count the sockets closed with GOING_AWAY."""
+        for label, values in (("last client", self.latencies), ("API answer", self.api_times)):
+            print(f"  {self.n:,} clients, {label}, ms: {' '.join(f'{x:.0f}' for x in values)}")
+        rounds = len(self.latencies)
+        print(f"  {self.n:,} clients, server CPU per round: {self.cpu_ms / rounds:.0f} ms")
+        stopping = time.monotonic()
+        for _, server in self.servers:
+            server.terminate()  # aiohttp's graceful shutdown: on_shutdown closes the sockets
+        going_away = 0
+        for group in self.groups:
+            await group.tell("closes")
+            report = await group.expect("closes")
+            going_away += report["closes"].get(str(GOING_AWAY), 0)
+        stop_seconds = time.monotonic() - stopping
+        return Figures(
+            self.n,
+            len(self.servers),
+            self.latencies,
+            self.api_times,
+            self.kb_per_socket,
+            going_away,
+            stop_seconds,
+        )
 
-            stopping = time.monotonic()
-            for _, server in servers:
-                server.terminate()  # aiohttp's graceful shutdown: on_shutdown closes sockets
-            going_away = 0
-            for group in groups:
-                await group.tell("closes")
-                report = await group.expect("closes")
-                going_away += report["closes"].get(str(GOING_AWAY), 0)
-            stop_seconds = time.monotonic() - stopping
-        finally:
-            for group in groups:
-                await group.finish()
-    kb = (after - before) / n
-    return Figures(n, len(servers), latencies, api_times, kb, going_away, stop_seconds)
+    async def finish(self) -> None:
+        for group in self.groups:
+            await group.finish()
+        if self._api is not None:
+            await self._api.close()
 
 
-def run(n: int, args: argparse.Namespace) -> Figures:
-    with tempfile.TemporaryDirectory(prefix=f"shop-ws-bench-{n}-") as tmp:
-        data_dir = Path(tmp)
-        env = shop_env(data_dir)
-        password = secrets.token_urlsafe(16)
-        create_admin(env, password)
-        port = free_port()
-        argv = [PYTHON, "-m", "shop", "serve", "--port", str(port)]
-        with serving(argv, port, "/healthz", data_dir / "server.log", env=env) as server:
-            return asyncio.run(measure([(port, server)], password, n, args))
+async def measure(fanouts: list[Fanout], rounds: int) -> list[Figures]:
+    """Open every fan-out, then run their rounds in turn (so a machine that gets busier
+    slows them alike), then close them."""
+    try:
+        for fanout in fanouts:
+            await fanout.open()
+        for round_no in range(1, rounds + 1):
+            for fanout in fanouts:
+                await fanout.round(round_no)
+        return [await fanout.close() for fanout in fanouts]
+    finally:
+        for fanout in fanouts:
+            await fanout.finish()
+
+
+def single(n: int, args: argparse.Namespace, stack: ExitStack) -> Fanout:
+    """One shop process on a fresh SQLite data dir, with its admin; `stack` stops it."""
+    data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"shop-ws-{n}-")))
+    env = shop_env(data_dir)
+    password = secrets.token_urlsafe(16)
+    create_admin(env, password)
+    port = free_port()
+    argv = [PYTHON, "-m", "shop", "serve", "--port", str(port)]
+    server = stack.enter_context(serving(argv, port, "/healthz", data_dir / "server.log", env=env))
+    return Fanout([(port, server)], password, n, args.procs)
 
 
 # ---- several processes: MongoDB and Redis ----------------------------------------------
@@ -349,38 +396,51 @@ def listening(argv: Sequence[str], port: int, log: Path) -> Iterator[None]:
         process.wait()
 
 
-def run_cluster(n: int, args: argparse.Namespace) -> Figures:
+def cluster(n: int, args: argparse.Namespace, stack: ExitStack) -> Fanout:
+    """Shop processes on one MongoDB (mongoeco) and one Redis, with their admin; `stack`
+    stops them."""
     redis_server = shutil.which("redis-server")
     if redis_server is None:
         raise BenchError("the cluster row needs Debian's redis-server (or --cluster 0)")
-    with (
-        tempfile.TemporaryDirectory(prefix=f"shop-ws-bench-cluster-{n}-") as tmp,
-        ExitStack() as stack,
-    ):
-        data_dir = Path(tmp)
-        mongo_port, redis_port = free_port(), free_port()
-        stack.enter_context(
-            listening(
-                [PYTHON, "-c", MONGO_SERVER, str(mongo_port)], mongo_port, data_dir / "mongo.log"
-            )
-        )
-        redis_argv = [redis_server, "--port", str(redis_port), "--bind", HOST, "--save", ""]
-        redis_argv += ["--appendonly", "no", "--dir", str(data_dir)]
-        stack.enter_context(listening(redis_argv, redis_port, data_dir / "redis.log"))
-        env = shop_env(data_dir)
-        env["SHOP_DATABASE_URL"] = f"mongodb://{HOST}:{mongo_port}/shop?directConnection=true"
-        env["SHOP_REDIS_URL"] = f"redis://{HOST}:{redis_port}/0"
-        password = secrets.token_urlsafe(16)
-        create_admin(env, password)
-        servers = []
-        for number in range(args.cluster_processes):
-            port = free_port()
-            argv = [PYTHON, "-m", "shop", "serve", "--port", str(port)]
-            log = data_dir / f"server-{number}.log"
-            servers.append(
-                (port, stack.enter_context(serving(argv, port, "/readyz", log, env=env)))
-            )
-        return asyncio.run(measure(servers, password, n, args))
+    prefix = f"shop-ws-cluster-{n}-"
+    data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=prefix)))
+    mongo_port, redis_port = free_port(), free_port()
+    mongo_argv = [PYTHON, "-c", MONGO_SERVER, str(mongo_port)]
+    stack.enter_context(listening(mongo_argv, mongo_port, data_dir / "mongo.log"))
+    redis_argv = [redis_server, "--port", str(redis_port), "--bind", HOST, "--save", ""]
+    redis_argv += ["--appendonly", "no", "--dir", str(data_dir)]
+    stack.enter_context(listening(redis_argv, redis_port, data_dir / "redis.log"))
+    env = shop_env(data_dir)
+    env["SHOP_DATABASE_URL"] = f"mongodb://{HOST}:{mongo_port}/shop?directConnection=true"
+    env["SHOP_REDIS_URL"] = f"redis://{HOST}:{redis_port}/0"
+    password = secrets.token_urlsafe(16)
+    create_admin(env, password)
+    servers = []
+    for number in range(args.cluster_processes):
+        port = free_port()
+        argv = [PYTHON, "-m", "shop", "serve", "--port", str(port)]
+        log = data_dir / f"server-{number}.log"
+        servers.append((port, stack.enter_context(serving(argv, port, "/readyz", log, env=env))))
+    return Fanout(servers, password, n, args.cluster_procs)
+
+
+def run(args: argparse.Namespace) -> list[Figures]:
+    """Every row; the cluster row's rounds alternate with the TARGET_CLIENTS row's."""
+    results: list[Figures] = []
+    for n in args.clients:
+        paired = n == TARGET_CLIENTS and args.cluster
+        label = f" and {args.cluster:,} over {args.cluster_processes} processes" if paired else ""
+        print(f"{n:,} clients{label}:", flush=True)
+        with ExitStack() as stack:
+            fanouts = [single(n, args, stack)]
+            if paired:
+                fanouts.append(cluster(args.cluster, args, stack))
+            results += asyncio.run(measure(fanouts, args.rounds))
+    if args.cluster and TARGET_CLIENTS not in args.clients:
+        print(f"{args.cluster:,} clients over {args.cluster_processes} processes:", flush=True)
+        with ExitStack() as stack:
+            results += asyncio.run(measure([cluster(args.cluster, args, stack)], args.rounds))
+    return results
 
 
 def report(results: list[Figures]) -> bool:
@@ -456,6 +516,11 @@ def _parser() -> argparse.ArgumentParser:
         "--cluster", type=int, default=3000, help="clients of the cluster row (0: none)"
     )
     parser.add_argument("--cluster-processes", type=int, default=3, help="its shop processes")
+    # One per shop process: on a two-core machine more client processes than that measure
+    # mostly their own scheduling.
+    parser.add_argument(
+        "--cluster-procs", type=int, default=1, help="its client processes per shop process"
+    )
     parser.add_argument("--client-of", type=int, help=argparse.SUPPRESS)  # a client process
     parser.add_argument("--count", type=int, help=argparse.SUPPRESS)
     return parser
@@ -469,24 +534,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not 1 <= args.rounds <= 1000 or not 1 <= args.procs <= 16:
         print("ws_fanout: --rounds must be 1-1000 and --procs 1-16", file=sys.stderr)
         return 2
-    if args.cluster < 0 or not 2 <= args.cluster_processes <= 8:
-        print("ws_fanout: --cluster must be 0 or more, --cluster-processes 2-8", file=sys.stderr)
+    if (
+        args.cluster < 0
+        or not 2 <= args.cluster_processes <= 8
+        or not 1 <= args.cluster_procs <= 8
+    ):
+        print(
+            "ws_fanout: --cluster must be 0 or more, --cluster-processes 2-8, --cluster-procs 1-8",
+            file=sys.stderr,
+        )
         return 2
     print(
         f"{args.procs} client processes on {HOST}; {os.cpu_count()} CPUs;"
         f" Python {sys.version.split()[0]}; aiohttp {aiohttp.__version__}",
         flush=True,
     )
-    results = []
     try:
-        # The server holds one descriptor per client; each client process its share.
-        raise_fd_limit(max(*args.clients, args.cluster) + 1024)
-        for n in args.clients:
-            print(f"{n:,} clients:", flush=True)
-            results.append(run(n, args))
-        if args.cluster:
-            print(f"{args.cluster:,} clients over {args.cluster_processes} processes:", flush=True)
-            results.append(run_cluster(args.cluster, args))
+        # A server holds one descriptor per client, each client process its share; the
+        # paired rows are open at once.
+        raise_fd_limit(max(*args.clients, TARGET_CLIENTS + args.cluster) + 1024)
+        results = run(args)
     except BenchError as exc:
         print(f"ws_fanout: {exc}", file=sys.stderr)
         return 2
