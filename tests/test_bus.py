@@ -26,7 +26,8 @@ from shop.keys import BUS
 from shop.realtime import SESSION_ENDED
 from shop.settings import Settings
 from tests.conftest import Auth, Client, app_settings, product_fields
-from tests.servers import RedisServer, create_admin, shop_env
+from tests.deployment import create_admin
+from tests.servers import RedisServer, shop_env
 from tests.test_ws import Socket, closed_with, end_session, next_event, own_origin, success
 
 TIMEOUT = 5.0

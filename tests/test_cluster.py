@@ -18,7 +18,8 @@ import pytest
 
 from shop.realtime import SESSION_ENDED
 from tests.conftest import PASSWORD, product_fields, registration
-from tests.servers import Cluster, Nginx, ShopProcess, http_status, wait_until
+from tests.deployment import Cluster, Nginx, ShopProcess, http_status
+from tests.servers import wait_until
 
 TIMEOUT = 10.0
 ADMIN = Cluster.ADMIN

@@ -20,7 +20,8 @@ from yarl import URL
 
 from shop.app import create_app
 from tests.conftest import PASSWORD, Auth, Client, app_settings, product_fields
-from tests.servers import FreezableProxy, RedisServer, ShopProcess, create_admin, shop_env
+from tests.deployment import ShopProcess, create_admin
+from tests.servers import FreezableProxy, RedisServer, shop_env
 from tests.test_ws import success
 
 STORE_TIMEOUT = 1.0

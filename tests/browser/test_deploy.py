@@ -14,7 +14,7 @@ from playwright.async_api import Browser, expect
 from tests.browser.conftest import PASSWORD, Contexts, Server, register
 from tests.browser.test_flows import card, goto, wait_live
 from tests.conftest import product_fields
-from tests.servers import Cluster, Nginx
+from tests.deployment import Cluster, Nginx
 
 pytestmark = pytest.mark.browser
 
