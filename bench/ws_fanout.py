@@ -25,36 +25,29 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import math
 import os
 import resource
-import secrets
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import time
-from collections import Counter
-from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-from http_load import HOST, PYTHON, ROOT, BenchError, _sizes, free_port, serving, shop_env
+import shops
+from http_load import HOST, BenchError, _sizes
+from shops import ADMIN_EMAIL, Servers
+from ws_clients import Clients
 
 P99_TARGET_MS = 250.0  # at TARGET_CLIENTS
 TARGET_CLIENTS = 1000
 CLUSTER_FACTOR = 2.0  # the cluster row's p99 at most this times the TARGET_CLIENTS row's
 KB_PER_SOCKET_TARGET = 40.0
 WARMUP_SOCKETS = 20
-CONNECT_CONCURRENCY = 64  # per client process; stays under the server's listen backlog
-ROUND_TIMEOUT = 60.0
 GOING_AWAY = 1001
-ADMIN_EMAIL = "admin@bench.local"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,128 +67,6 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
-# ---- the client processes --------------------------------------------------------------
-
-
-def emit(**fields: Any) -> None:
-    print(json.dumps(fields), flush=True)
-
-
-class Arrivals:
-    """Per round: how many of this process's sockets have the event, and when the last did."""
-
-    def __init__(self, sockets: int) -> None:
-        self.sockets = sockets
-        self.count: Counter[int] = Counter()
-        self.last: dict[int, float] = {}
-
-    def arrived(self, round_no: int, at: float) -> None:
-        self.count[round_no] += 1
-        self.last[round_no] = max(at, self.last.get(round_no, 0.0))
-        if self.count[round_no] == self.sockets:
-            emit(round=round_no, last=self.last[round_no])
-
-
-async def follow(ws: aiohttp.ClientWebSocketResponse, arrivals: Arrivals) -> int | None:
-    async for msg in ws:
-        if msg.type is aiohttp.WSMsgType.TEXT:
-            event = json.loads(msg.data)
-            if event["type"] == "product.updated":
-                arrivals.arrived(event["product"]["stock"], time.monotonic())
-    return ws.close_code
-
-
-async def run_clients(port: int, count: int) -> None:
-    """Open `count` sockets, report arrivals on stdout, obey `closes`/`quit` on stdin."""
-    url = f"http://{HOST}:{port}/ws"
-    origin = f"http://{HOST}:{port}"
-    slots = asyncio.Semaphore(CONNECT_CONCURRENCY)
-    connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(connector=connector) as session:
-
-        async def connect() -> aiohttp.ClientWebSocketResponse:
-            async with slots:
-                ws = await session.ws_connect(url, origin=origin)
-                hello = await ws.receive_json(timeout=30)
-                if hello.get("type") != "hello":
-                    raise RuntimeError(f"first message was not hello: {hello}")
-                return ws
-
-        try:
-            sockets = await asyncio.gather(*(connect() for _ in range(count)))
-        except (aiohttp.ClientError, OSError, RuntimeError, TimeoutError) as exc:
-            emit(error=f"connecting: {exc!r}")
-            return
-        arrivals = Arrivals(count)
-        readers = [asyncio.create_task(follow(ws, arrivals)) for ws in sockets]
-        emit(ready=count)
-        while command := (await asyncio.to_thread(sys.stdin.readline)).strip():
-            if command == "closes":
-                done, _ = await asyncio.wait(readers, timeout=ROUND_TIMEOUT)
-                codes = Counter(str(task.result()) for task in done)
-                emit(closes=dict(codes), open=len(readers) - len(done))
-                break
-            if command == "quit":
-                break
-        for ws in sockets:
-            await ws.close()
-        for task in readers:
-            task.cancel()
-        await asyncio.gather(*readers, return_exceptions=True)
-
-
-class Clients:
-    """One client process, driven over its stdin and stdout."""
-
-    def __init__(self, process: asyncio.subprocess.Process, count: int) -> None:
-        self.process = process
-        self.count = count
-
-    @classmethod
-    async def start(cls, port: int, count: int) -> Clients:
-        process = await asyncio.create_subprocess_exec(
-            PYTHON,
-            __file__,
-            "--client-of",
-            str(port),
-            "--count",
-            str(count),
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-        )
-        return cls(process, count)
-
-    async def expect(self, key: str) -> dict[str, Any]:
-        """The client process's next line, which must carry `key`."""
-        assert self.process.stdout is not None
-        try:
-            async with asyncio.timeout(ROUND_TIMEOUT):
-                line = await self.process.stdout.readline()
-        except TimeoutError:
-            raise BenchError(f"no {key!r} from a client within {ROUND_TIMEOUT:.0f}s") from None
-        if not line:
-            raise BenchError(f"a client process exited ({await self.process.wait()})")
-        message = json.loads(line)
-        if key not in message:
-            raise BenchError(f"a client process said {message}, expected {key!r}")
-        return message
-
-    async def tell(self, command: str) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write(f"{command}\n".encode())
-        await self.process.stdin.drain()
-
-    async def finish(self) -> None:
-        if self.process.returncode is None:
-            try:
-                await self.tell("quit")
-                await asyncio.wait_for(self.process.wait(), 30)
-            except (TimeoutError, ConnectionError):
-                self.process.kill()
-                await self.process.wait()
-
-
 # ---- the measuring process -------------------------------------------------------------
 
 
@@ -212,20 +83,6 @@ def rss_kb(pid: int) -> int:
     raise BenchError(f"no VmRSS for process {pid}")
 
 
-def create_admin(env: dict[str, str], password: str) -> None:
-    done = subprocess.run(
-        [PYTHON, "-m", "shop", "create-admin", "--email", ADMIN_EMAIL, "--password-stdin"],
-        cwd=ROOT,
-        env=env,
-        input=f"{password}\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    if done.returncode != 0:
-        raise BenchError(f"create-admin failed: {done.stderr.strip()}")
-
-
 async def ok(response: aiohttp.ClientResponse, status: int = 200) -> Any:
     if response.status != status:
         raise BenchError(f"{response.method} {response.url.path} answered {response.status}")
@@ -234,9 +91,6 @@ async def ok(response: aiohttp.ClientResponse, status: int = 200) -> Any:
 
 def split(total: int, parts: int) -> list[int]:
     return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
-
-
-type Servers = list[tuple[int, subprocess.Popen[bytes]]]  # (port, process) of each shop
 
 
 class Fanout:
@@ -346,81 +200,14 @@ async def measure(fanouts: list[Fanout], rounds: int) -> list[Figures]:
 
 
 def single(n: int, args: argparse.Namespace, stack: ExitStack) -> Fanout:
-    """One shop process on a fresh SQLite data dir, with its admin; `stack` stops it."""
-    data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"shop-ws-{n}-")))
-    env = shop_env(data_dir)
-    password = secrets.token_urlsafe(16)
-    create_admin(env, password)
-    port = free_port()
-    argv = [PYTHON, "-m", "shop", "serve", "--port", str(port)]
-    server = stack.enter_context(serving(argv, port, "/healthz", data_dir / "server.log", env=env))
-    return Fanout([(port, server)], password, n, args.procs)
-
-
-# ---- several processes: MongoDB and Redis ----------------------------------------------
-
-MONGO_SERVER = """\
-import asyncio, sys
-from mongoeco.wire.proxy import AsyncMongoEcoProxyServer
-
-async def main():
-    async with AsyncMongoEcoProxyServer(port=int(sys.argv[1])):
-        await asyncio.Event().wait()
-
-asyncio.run(main())
-"""
-
-
-@contextmanager
-def listening(argv: Sequence[str], port: int, log: Path) -> Iterator[None]:
-    """A server subprocess (MongoDB, Redis) once it accepts connections on `port`."""
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            argv, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=out, stderr=out
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection((HOST, port), timeout=1).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise BenchError(
-                        f"{argv[0]} did not start: {log.read_text()[-500:]}"
-                    ) from None
-                time.sleep(0.1)
-        yield
-    finally:
-        process.kill()
-        process.wait()
+    """One shop process on SQLite; `stack` stops it."""
+    servers, password = shops.single(stack)
+    return Fanout(servers, password, n, args.procs)
 
 
 def cluster(n: int, args: argparse.Namespace, stack: ExitStack) -> Fanout:
-    """Shop processes on one MongoDB (mongoeco) and one Redis, with their admin; `stack`
-    stops them."""
-    redis_server = shutil.which("redis-server")
-    if redis_server is None:
-        raise BenchError("the cluster row needs Debian's redis-server (or --cluster 0)")
-    prefix = f"shop-ws-cluster-{n}-"
-    data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=prefix)))
-    mongo_port, redis_port = free_port(), free_port()
-    mongo_argv = [PYTHON, "-c", MONGO_SERVER, str(mongo_port)]
-    stack.enter_context(listening(mongo_argv, mongo_port, data_dir / "mongo.log"))
-    redis_argv = [redis_server, "--port", str(redis_port), "--bind", HOST, "--save", ""]
-    redis_argv += ["--appendonly", "no", "--dir", str(data_dir)]
-    stack.enter_context(listening(redis_argv, redis_port, data_dir / "redis.log"))
-    env = shop_env(data_dir)
-    env["SHOP_DATABASE_URL"] = f"mongodb://{HOST}:{mongo_port}/shop?directConnection=true"
-    env["SHOP_REDIS_URL"] = f"redis://{HOST}:{redis_port}/0"
-    password = secrets.token_urlsafe(16)
-    create_admin(env, password)
-    servers = []
-    for number in range(args.cluster_processes):
-        port = free_port()
-        argv = [PYTHON, "-m", "shop", "serve", "--port", str(port)]
-        log = data_dir / f"server-{number}.log"
-        servers.append((port, stack.enter_context(serving(argv, port, "/readyz", log, env=env))))
+    """Shop processes on one MongoDB and one Redis; `stack` stops them."""
+    servers, password = shops.cluster(args.cluster_processes, stack)
     return Fanout(servers, password, n, args.cluster_procs)
 
 
@@ -521,16 +308,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--cluster-procs", type=int, default=1, help="its client processes per shop process"
     )
-    parser.add_argument("--client-of", type=int, help=argparse.SUPPRESS)  # a client process
-    parser.add_argument("--count", type=int, help=argparse.SUPPRESS)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.client_of is not None:
-        asyncio.run(run_clients(args.client_of, args.count))
-        return 0
     if not 1 <= args.rounds <= 1000 or not 1 <= args.procs <= 16:
         print("ws_fanout: --rounds must be 1-1000 and --procs 1-16", file=sys.stderr)
         return 2
