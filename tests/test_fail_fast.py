@@ -78,6 +78,9 @@ async def test_requests_get_503_in_time_then_at_once_and_cached_reads_go_on(
         ):
             status, seconds = await timed(request())
             assert (status, seconds < AT_ONCE) == (503, True)
+        # Readiness says what is wrong, without the driver's detail (hosts, topology).
+        ready = await (await client.get("/readyz")).json()
+        assert ready["error"] == "not ready: store: unavailable"
         # The cached product is served all along, to anyone.
         for browser in (anonymous, client):
             assert (await success(browser.get(f"/api/products/{cached}")))["_id"] == cached

@@ -42,7 +42,7 @@ _LOST = (RedisError, OSError, TimeoutError)
 
 
 class BusUnavailable(Exception):
-    """Redis does not answer; the message says how."""
+    """Redis does not answer; the message says how, in words fit to show anyone."""
 
 
 class RedisBus:
@@ -109,7 +109,8 @@ class RedisBus:
         try:
             await self._client.ping()
         except _LOST as exc:
-            raise BusUnavailable(str(exc) or type(exc).__name__) from None
+            log.warning("Redis does not answer a ping: %s", exc)
+            raise BusUnavailable("not answering") from None
 
     async def close(self) -> None:
         """Publish what is queued (briefly), then stop and close the connections."""

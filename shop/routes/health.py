@@ -7,6 +7,7 @@ A balancer sends traffic to a process while /readyz is 200 and restarts one whos
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable
 
 from aiohttp import web
@@ -15,8 +16,9 @@ from shop.errors import Unavailable
 from shop.keys import BUS, SETTINGS, STORE
 from shop.realtime.bus import BusUnavailable
 from shop.routes.common import success
-from shop.store.base import StoreError
+from shop.store.base import NotWritable, StoreError
 
+log = logging.getLogger("shop.health")
 routes = web.RouteTableDef()
 
 
@@ -46,12 +48,16 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 async def _outcome(check: Awaitable[None], seconds: float) -> str:
-    """'ok', or why the check failed."""
+    """'ok', or why the check failed, in words that name no host, path or driver detail
+    (anyone may ask; the log keeps the detail)."""
     try:
         async with asyncio.timeout(seconds):
             await check
     except TimeoutError:
         return f"no answer within {seconds:g} s"
-    except (StoreError, BusUnavailable) as exc:
-        return str(exc) or type(exc).__name__
+    except (NotWritable, BusUnavailable) as exc:
+        return str(exc)
+    except StoreError as exc:
+        log.warning("not ready: %s", exc)
+        return "unavailable"
     return "ok"

@@ -25,6 +25,11 @@ class StoreUnavailable(StoreError):
     """The database does not answer."""
 
 
+class NotWritable(StoreUnavailable):
+    """The database answers but this process cannot write to it now; the message says why
+    in words fit to show anyone (no host, path or driver detail)."""
+
+
 class DuplicateKey(StoreError):
     """A unique field (`email`, `code`) already holds this value."""
 

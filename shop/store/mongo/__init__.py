@@ -14,7 +14,7 @@ from pymongo import AsyncMongoClient
 from pymongo.errors import ConfigurationError
 
 from shop.settings import redact_url
-from shop.store.base import StoreUnavailable
+from shop.store.base import NotWritable, StoreUnavailable
 from shop.store.mongo.availability import PROBE_INTERVAL, Availability
 from shop.store.mongo.carts import MongoCarts
 from shop.store.mongo.docs import Doc, unavailable_reported
@@ -107,7 +107,7 @@ class MongoStore:
         with unavailable_reported():
             hello = await self.client.admin.command("hello")
         if not hello.get("isWritablePrimary"):
-            raise StoreUnavailable("the server that answered is not a writable primary")
+            raise NotWritable("the server that answered is not a writable primary")
 
     async def close(self) -> None:
         await self.availability.close()

@@ -6,7 +6,7 @@ import asyncio
 import shutil
 from pathlib import Path
 
-from shop.store.base import StoreUnavailable
+from shop.store.base import NotWritable
 from shop.store.products import ProductStore
 from shop.store.sqlite.carts import SQLiteCarts
 from shop.store.sqlite.engine import Engine
@@ -49,7 +49,7 @@ class SQLiteStore:
         usage = await asyncio.to_thread(shutil.disk_usage, self.path.parent)
         free_mb = usage.free // 2**20
         if free_mb < self.min_free_mb:
-            raise StoreUnavailable(
+            raise NotWritable(
                 f"{free_mb} MiB free on the disk of {self.path.name}, below {self.min_free_mb}"
             )
         await self.engine.write(lambda db: None)
