@@ -539,6 +539,16 @@ async def test_client_that_stops_reading_is_dropped_without_stalling_others(
     assert received < sent
 
 
+@pytest.mark.parametrize("size", [10, 200, 70_000])  # each of a frame's three length forms
+async def test_an_event_of_any_size_arrives_whole(
+    client: Client, connect: Connect, size: int
+) -> None:
+    ws, _ = await connect(client)
+    event = {"type": "product.updated", "filler": "é" * size}
+    client.app[HUB].publish_products(event)
+    assert await next_event(ws) == event
+
+
 async def test_shutdown_closes_every_socket_with_going_away(
     client: Client, auth: Auth, new_browser: NewBrowser, connect: Connect
 ) -> None:

@@ -20,7 +20,7 @@ from aiohttp import WSCloseCode, web
 
 from shop.keys import HUB, SESSION_ID, USER
 from shop.metrics import Metrics
-from shop.realtime.subscriber import SESSION_ENDED, Subscriber
+from shop.realtime.subscriber import SESSION_ENDED, Subscriber, text_frame
 
 _encode = msgspec.json.Encoder().encode
 log = logging.getLogger("shop.realtime")
@@ -149,11 +149,12 @@ class Hub:
     def _deliver(self, topic: str, subscribers: list[Subscriber], event: dict[str, Any]) -> None:
         if not subscribers:
             return  # most changes have nobody listening: skip the encoding too
-        data = _encode(event).decode()
+        payload = _encode(event)
+        data, frame = payload.decode(), text_frame(payload)
         slow = 0
         for subscriber in subscribers:
             was_open = subscriber.open
-            if not subscriber.offer(data):
+            if not subscriber.offer(data, frame):
                 self._detach(subscriber)
                 slow += was_open
         self._metrics.events_delivered(topic, len(subscribers) - slow)

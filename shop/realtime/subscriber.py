@@ -1,14 +1,17 @@
 """One websocket as the hub sees it: its topics, and delivery that no slow client can stall.
 
-Each socket gets a `Subscriber` with a bounded outbox drained by its own task. A publish
-only enqueues; a client whose outbox is full is dropped (its page reconnects and resyncs)
-instead of holding everyone else back.
+A publish frames the event once. A socket with nothing waiting before it and a peer that
+keeps up (nothing left in its transport's buffer) gets the frame written at once, without
+waking any task: fanning out is then one write per socket. Otherwise the message goes to
+the socket's bounded outbox, drained by its own task; a client whose outbox is full is
+dropped (its page reconnects and resyncs) instead of holding everyone else back.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import struct
 from typing import Any
 
 import msgspec
@@ -34,6 +37,7 @@ class Subscriber:
         "_open",
         "_outbox",
         "_sender",
+        "_sending",
         "_transport",
         "cart",
         "products",
@@ -55,11 +59,13 @@ class Subscriber:
         self.session = session  # the session record's key, so one logout ends only its sockets
         self.products = True
         self.cart = uid is not None
-        self._transport = transport  # aborted when a close cannot complete
+        # Written to directly when the peer keeps up; cut when a close cannot complete.
+        self._transport = transport
         # None tells the sender to stop.
         self._outbox: asyncio.Queue[str | None] = asyncio.Queue(OUTBOX_SIZE)
         self._open = True
         self._sender: asyncio.Task[None] | None = None
+        self._sending = False  # the sender is writing (or waiting to write) a message
         self._closing: asyncio.Task[None] | None = None
 
     @property
@@ -82,10 +88,27 @@ class Subscriber:
             # wait(), not await: a cancelled caller must not cancel the close as well.
             await asyncio.wait({self._closing})
 
-    def offer(self, data: str) -> bool:
-        """Queue serialised text; False when this socket takes no more (and is being closed)."""
+    def offer(self, data: str, frame: bytes | None = None) -> bool:
+        """Send serialised text; False when this socket takes no more (and is being closed).
+
+        With `frame` (`data` as a websocket frame, built once for every socket), a socket
+        with nothing waiting before it and a peer that keeps up gets it written at once;
+        otherwise it is queued for the sender.
+        """
         if not self._open:
             return False
+        transport = self._transport
+        if (
+            frame is not None
+            and not self._sending
+            and self._outbox.empty()
+            and isinstance(transport, asyncio.WriteTransport)
+            and not transport.get_write_buffer_size()
+            and not transport.is_closing()
+            and not self.ws.closed
+        ):
+            transport.write(frame)
+            return True
         try:
             self._outbox.put_nowait(data)
         except asyncio.QueueFull:
@@ -155,7 +178,9 @@ class Subscriber:
     async def _drain(self) -> None:
         try:
             while (data := await self._outbox.get()) is not None:
+                self._sending = True
                 await self.ws.send_str(data)
+                self._sending = False
         except (ConnectionError, RuntimeError):
             # The connection is gone; the handler's receive() ends and removes us.
             self._open = False
@@ -172,3 +197,14 @@ async def _cancel(task: asyncio.Task[None] | None) -> None:
         current = asyncio.current_task()
         if current is not None and current.cancelling():
             raise
+
+
+def text_frame(payload: bytes) -> bytes:
+    """`payload` as one unmasked, uncompressed text frame (RFC 6455, 5.2): what a server
+    sends on a socket without per-message compression, as these are."""
+    size = len(payload)
+    if size < 126:
+        return struct.pack("!BB", 0x81, size) + payload
+    if size < 65536:
+        return struct.pack("!BBH", 0x81, 126, size) + payload
+    return struct.pack("!BBQ", 0x81, 127, size) + payload
