@@ -197,10 +197,11 @@ async def test_logout_on_one_app_closes_only_that_sessions_sockets_on_the_other(
 async def test_the_catalogue_cache_drops_what_the_other_app_changed(shops: Shops) -> None:
     a, b = await shops.app(), await shops.app()
     admin = await shops.admin(a)
+    watcher = await shops.socket(b)
     pid = await shops.product(admin)
+    assert (await next_event(watcher))["type"] == "product.created"
     path = f"/api/products/{pid}"
     assert (await success(b.get(path)))["price"] == 12.5  # now in B's cache
-    watcher = await shops.socket(b)
     await success(admin.put(path, json={"price": 20}))
     # B dropped its entry before its sockets got the event: the next read is fresh.
     assert (await next_event(watcher))["type"] == "product.updated"

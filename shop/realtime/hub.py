@@ -147,8 +147,12 @@ class Hub:
         self._deliver("user", [s for s in self._by_user.get(uid, ()) if s.cart], event)
 
     def _deliver(self, topic: str, subscribers: list[Subscriber], event: dict[str, Any]) -> None:
-        if not subscribers:
-            return  # most changes have nobody listening: skip the encoding too
+        """Send `event` to `subscribers` on the next turn of the loop: the request that
+        published it answers first, and events keep the order they were published in."""
+        if subscribers:  # most changes have nobody listening: skip the encoding too
+            asyncio.get_running_loop().call_soon(self._send, topic, subscribers, event)
+
+    def _send(self, topic: str, subscribers: list[Subscriber], event: dict[str, Any]) -> None:
         payload = _encode(event)
         data, frame = payload.decode(), text_frame(payload)
         slow = 0

@@ -118,7 +118,8 @@ class Subscriber:
         return True
 
     def send_now(self, event: dict[str, Any]) -> None:
-        """Queue a reply to this socket alone, in order with its broadcasts."""
+        """Queue a message to this socket alone, before any broadcast not yet sent (the
+        events its own action published follow it)."""
         self.offer(_encode(event).decode())
 
     def close_soon(self, code: int, message: bytes) -> None:
