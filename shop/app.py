@@ -8,13 +8,34 @@ from pathlib import Path
 from aiohttp import web
 
 from shop.errors import error_middleware
-from shop.keys import CARTS, HUB, PASSWORDS, PRODUCTS, SETTINGS, STORE, THROTTLE, USERS
+from shop.housekeeping import purge_expired_keys
+from shop.keys import (
+    CARTS,
+    HUB,
+    ORDERS,
+    PASSWORDS,
+    PRODUCTS,
+    SETTINGS,
+    STORE,
+    THROTTLE,
+    USERS,
+)
 from shop.middlewares import access_log_middleware, add_security_headers
 from shop.realtime import Hub
-from shop.routes import api_carts, api_products, api_sessions, api_users, health, pages, ws
+from shop.routes import (
+    api_carts,
+    api_orders,
+    api_products,
+    api_sessions,
+    api_users,
+    health,
+    pages,
+    ws,
+)
 from shop.routes.layout import page_context
 from shop.security import LoginThrottle, PasswordHasher, origin_middleware
 from shop.service.carts import CartService
+from shop.service.orders import OrderService
 from shop.service.products import ProductService
 from shop.service.users import UserService
 from shop.sessions import purge_expired_sessions, session_setup
@@ -41,6 +62,7 @@ async def store_context(app: web.Application) -> AsyncIterator[None]:
         app[HUB].on_product_event(store.products.forget)
     app[PRODUCTS] = ProductService(store, app[HUB])
     app[CARTS] = CartService(store, app[HUB])
+    app[ORDERS] = OrderService(store, app[HUB])
     app[USERS] = UserService(store, app[PASSWORDS], app[THROTTLE], app[HUB])
     try:
         yield
@@ -70,9 +92,19 @@ def create_app(settings: Settings) -> web.Application:
     setup_templates(app, TEMPLATES, (page_context,))
     app.cleanup_ctx.append(store_context)
     app.cleanup_ctx.append(purge_expired_sessions)
+    app.cleanup_ctx.append(purge_expired_keys)
     app.on_shutdown.append(close_websockets)
     app.on_response_prepare.append(add_security_headers)
-    for module in (health, api_products, api_carts, api_users, api_sessions, pages, ws):
+    for module in (
+        health,
+        api_products,
+        api_carts,
+        api_orders,
+        api_users,
+        api_sessions,
+        pages,
+        ws,
+    ):
         app.router.add_routes(module.routes)
     app.router.add_static("/static", STATIC, name="static")
     return app

@@ -66,6 +66,12 @@ class Conflict(ShopError):
     status = 409
 
 
+class Unprocessable(ShopError):
+    """Well-formed, but contradicting what the request claims (a reused Idempotency-Key)."""
+
+    status = 422
+
+
 class TooManyRequests(ShopError):
     status = 429
 

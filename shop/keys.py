@@ -18,6 +18,7 @@ THROTTLE = web.AppKey["LoginThrottle"]("shop.throttle")
 PRODUCTS = web.AppKey["ProductService"]("shop.products")
 CARTS = web.AppKey["CartService"]("shop.carts")
 USERS = web.AppKey["UserService"]("shop.users")
+ORDERS = web.AppKey["OrderService"]("shop.orders")
 
 # This request's cookie session (loaded by shop.sessions.session_middleware).
 SESSION = web.RequestKey("shop.session", Session)

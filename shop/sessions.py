@@ -6,13 +6,10 @@ store holds a hash of that id. Deleting the record ends every copy of the cookie
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
@@ -21,12 +18,12 @@ from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from shop.housekeeping import every
 from shop.keys import SESSION, SESSION_ID, SETTINGS, STORE, USER
 from shop.models.users import User
 from shop.realtime import end_session_sockets
 from shop.security import Handler, new_csrf_token
 from shop.settings import Settings
-from shop.store.base import StoreError
 
 log = logging.getLogger("shop.sessions")
 
@@ -164,24 +161,9 @@ def csrf_token(request: web.Request) -> str:
 PURGE_INTERVAL = 3600.0
 
 
-async def purge_expired_sessions(app: web.Application) -> AsyncIterator[None]:
-    """cleanup_ctx: delete expired session records hourly, so the table stays small."""
+async def _purge_sessions(app: web.Application) -> int:
+    return await app[STORE].sessions.purge(time.time())
 
-    async def purge_forever() -> None:
-        while True:
-            try:
-                removed = await app[STORE].sessions.purge(time.time())
-            except StoreError:
-                log.warning("could not purge expired sessions; will retry")
-            else:
-                if removed:
-                    log.info("purged %d expired sessions", removed)
-            await asyncio.sleep(PURGE_INTERVAL)
 
-    task = asyncio.get_running_loop().create_task(purge_forever())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+# cleanup_ctx: delete expired session records hourly, so the table stays small.
+purge_expired_sessions = every(PURGE_INTERVAL, _purge_sessions, "expired sessions")

@@ -3,15 +3,14 @@ and the catalogue page so both accept exactly the same parameters."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from aiohttp import web
 
 from shop.errors import Invalid
 from shop.models.listing import MAX_PAGE, MAX_PAGE_SIZE, Page
-from shop.models.products import Product, ProductQuery
-from shop.models.users import User
+from shop.models.products import ProductQuery
 from shop.routes.common import int_param, query_params
 
 LISTING_PARAMS = frozenset({"limit", "page", "sort", "query"})
@@ -47,13 +46,17 @@ def page_link(request: web.Request, page: int) -> str:
     return f"{request.path}?{urlencode(query)}"
 
 
-def listing_envelope(request: web.Request, page: Page[Product] | Page[User]) -> dict[str, Any]:
+class Listed(Protocol):
+    def to_json(self) -> dict[str, Any]: ...
+
+
+def listing_envelope(request: web.Request, page: Page[Listed]) -> dict[str, Any]:
     """The seed's paginated answer: the items and how to reach the pages around them."""
     has_prev = page.page > 1
     has_next = page.page < page.total_pages
     return {
         "status": "success",
-        "payload": [product.to_json() for product in page.items],
+        "payload": [item.to_json() for item in page.items],
         "totalPages": page.total_pages,
         "prevPage": page.page - 1 if has_prev else None,
         "nextPage": page.page + 1 if has_next else None,

@@ -14,6 +14,7 @@ from pymongo.errors import ConfigurationError
 from shop.store.base import StoreUnavailable
 from shop.store.mongo.carts import MongoCarts
 from shop.store.mongo.docs import UNAVAILABLE, Doc
+from shop.store.mongo.orders import MongoOrders
 from shop.store.mongo.products import MongoProducts
 from shop.store.mongo.sessions import MongoSessions
 from shop.store.mongo.users import MongoUsers
@@ -31,6 +32,7 @@ class MongoStore:
         self.users = MongoUsers(db)
         self.sessions = MongoSessions(db)
         self.carts = MongoCarts(db)
+        self.orders = MongoOrders(db, self.carts)
 
     @classmethod
     async def open(cls, url: str, *, server_selection_timeout_ms: int = 5000) -> MongoStore:
@@ -69,6 +71,8 @@ class MongoStore:
         # Idempotent: every start (or two at once) may run it.
         aggregates = (self.products, self.users, self.sessions, self.carts)
         await asyncio.gather(*(aggregate.prepare() for aggregate in aggregates))
+        # After the others: its recovery pass reads products whose prices are converted.
+        await self.orders.prepare()
 
     async def ping(self) -> None:
         try:

@@ -7,6 +7,7 @@ from pathlib import Path
 from shop.store.products import ProductStore
 from shop.store.sqlite.carts import SQLiteCarts
 from shop.store.sqlite.engine import Engine
+from shop.store.sqlite.orders import SQLiteOrders
 from shop.store.sqlite.products import SQLiteProducts
 from shop.store.sqlite.sessions import SQLiteSessions
 from shop.store.sqlite.users import SQLiteUsers
@@ -21,6 +22,7 @@ class SQLiteStore:
         self.users = SQLiteUsers(engine)
         self.sessions = SQLiteSessions(engine)
         self.carts = SQLiteCarts(engine)
+        self.orders = SQLiteOrders(engine)
 
     @classmethod
     async def open(cls, path: str | Path) -> SQLiteStore:
