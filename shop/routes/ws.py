@@ -115,7 +115,7 @@ async def answer(request: web.Request, subscriber: Subscriber, raw: str) -> dict
             case Subscribe(topics=topics):
                 for private in ("cart", "orders"):
                     if private in topics and subscriber.uid is None:
-                        raise Forbidden(f"topics: {private} needs a session")
+                        raise Forbidden("topics: {topic} needs a session", topic=private)
                 subscriber.products = "products" in topics
                 subscriber.cart = "cart" in topics
                 subscriber.orders = "orders" in topics
