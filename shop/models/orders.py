@@ -7,6 +7,7 @@ email, so it outlives the account too.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,6 +44,8 @@ def sources(target: OrderStatus) -> frozenset[OrderStatus]:
     return frozenset(status for status, nexts in NEXT.items() if target in nexts)
 
 
+# An Idempotency-Key: 1 to 255 visible ASCII characters (no space, no control character).
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 # A purchase's Idempotency-Key is remembered at least this long after its first use.
 KEY_LIFE_SECONDS = 24 * 3600
 

@@ -3,15 +3,19 @@ move every order."""
 
 from __future__ import annotations
 
-import re
-
 from aiohttp import web
 
 from shop.errors import Invalid
 from shop.i18n import N_
 from shop.keys import ORDERS
 from shop.models.listing import MAX_PAGE, MAX_PAGE_SIZE
-from shop.models.orders import OrderQuery, OrderStatus, OrderStatusIn, PurchaseIn
+from shop.models.orders import (
+    IDEMPOTENCY_KEY,
+    OrderQuery,
+    OrderStatus,
+    OrderStatusIn,
+    PurchaseIn,
+)
 from shop.routes.common import (
     int_param,
     json_response,
@@ -27,18 +31,18 @@ from shop.service.ids import parse_id
 
 routes = web.RouteTableDef()
 
-IDEMPOTENCY_KEY = "Idempotency-Key"
-_KEY = re.compile(r"[\x21-\x7e]{1,255}")  # visible ASCII: no space, no control character
+KEY_HEADER = "Idempotency-Key"
+BAD_KEY = N_("Idempotency-Key: must be 1 to 255 visible ASCII characters")
 ORDER_PARAMS = frozenset({"limit", "page", "status", "user"})
 
 
 def idempotency_key(request: web.Request) -> str | None:
     """The request's Idempotency-Key, None without one; 400 when malformed."""
-    values = request.headers.getall(IDEMPOTENCY_KEY, [])
+    values = request.headers.getall(KEY_HEADER, [])
     if not values:
         return None
-    if len(values) > 1 or not _KEY.fullmatch(values[0]):
-        raise Invalid(N_("Idempotency-Key: must be 1 to 255 visible ASCII characters"))
+    if len(values) > 1 or not IDEMPOTENCY_KEY.fullmatch(values[0]):
+        raise Invalid(BAD_KEY)
     return values[0]
 
 

@@ -9,7 +9,7 @@ from shop.keys import PRODUCTS
 from shop.models.listing import MAX_PAGE_SIZE
 from shop.models.products import Product, ProductQuery
 from shop.routes.common import path_id
-from shop.routes.listing import page_link, parse_product_query
+from shop.routes.listing import pagination, parse_product_query
 from shop.views import render
 
 routes = web.RouteTableDef()
@@ -19,19 +19,6 @@ PAGE_SIZES = (10, 20, 50, 100)
 BLANK_PRODUCT = Product(
     id="", title="", description="", code="", price_cents=0, status=True, stock=0, category=""
 )
-
-
-def page_numbers(current: int, total: int, spread: int = 2) -> list[int | None]:
-    """The pages to link: the first, the last and those around `current`; None is a gap."""
-    wanted = {1, total, *range(current - spread, current + spread + 1)}
-    numbers: list[int | None] = []
-    previous = 0
-    for number in sorted(n for n in wanted if 1 <= n <= total):
-        if number > previous + 1:
-            numbers.append(None)
-        numbers.append(number)
-        previous = number
-    return numbers
 
 
 @routes.get("/")
@@ -44,7 +31,6 @@ async def products(request: web.Request) -> web.Response:
     query = parse_product_query(request)
     page = await request.app[PRODUCTS].list(query)
     unfiltered = query.sort is None and query.category is None and query.available is None
-    numbers = page_numbers(page.page, page.total_pages)
     context = {
         "page": page,
         "filters": {
@@ -55,9 +41,7 @@ async def products(request: web.Request) -> web.Response:
         "filtered": not unfiltered,
         "page_sizes": sorted({*PAGE_SIZES, query.limit}),
         "categories": sorted({product.category for product in page.items}),
-        "prev_link": page_link(request, page.page - 1) if page.page > 1 else None,
-        "next_link": page_link(request, page.page + 1) if page.page < page.total_pages else None,
-        "page_links": [(n, page_link(request, n) if n else None) for n in numbers],
+        **pagination(request, page),
         # Products created later come last in the default order: the live script adds
         # them only to the last page of an unfiltered listing, while there is room.
         "live_append": unfiltered and page.page >= page.total_pages,
