@@ -70,9 +70,13 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def make_client(
-    aiohttp_client: Callable[..., Awaitable[Client]], settings: Settings
+    settings: Settings, aiohttp_client: Callable[..., Awaitable[Client]]
 ) -> Callable[..., Awaitable[Client]]:
-    """A client for the real app; keyword arguments override settings fields."""
+    """A client for the real app; keyword arguments override settings fields.
+
+    `settings` (and so the database) comes first: it is torn down last, after the apps
+    have closed their stores.
+    """
 
     async def make(**overrides: Any) -> Client:
         return await aiohttp_client(create_app(replace(settings, **overrides)))

@@ -111,6 +111,18 @@ class World:
         return (await (await self.client.get("/api/orders")).json())["payload"]
 
 
+async def reserve(db: Any, cid: str, oid: ObjectId) -> None:
+    """What step 1 of a purchase writes: the cart's lines moved into its reservation."""
+    cart = await db.carts.find_one({"_id": ObjectId(cid)})
+    await db.carts.update_one(
+        {"_id": ObjectId(cid)},
+        {
+            "$set": {"products": []},
+            "$push": {"checkouts": {"order": oid, "lines": cart["products"]}},
+        },
+    )
+
+
 async def take(db: Any, oid: ObjectId, pid: str, quantity: int) -> None:
     """What step 2 of a purchase writes: the stock taken, with its marker."""
     await db.products.update_one(
@@ -119,32 +131,8 @@ async def take(db: Any, oid: ObjectId, pid: str, quantity: int) -> None:
     )
 
 
-async def markers(db: Any) -> list[Doc]:
-    found = db.products.find({}, {"takes": 1, "returns": 1})
-    return [doc async for doc in found if doc.get("takes") or doc.get("returns")]
-
-
-async def test_purchase_killed_after_taking_stock_gives_it_back(db: Any, start: Start) -> None:
-    world = await World(await start()).build()
-    oid = ObjectId()
-    for pid in world.pids:
-        await take(db, oid, pid, 2)
-
-    world = await world.on(await start())
-    assert await world.stocks() == [10, 10]
-    assert await world.lines() == [(pid, 2) for pid in world.pids]
-    assert await world.orders() == []
-    assert await markers(db) == []
-    # A second start finds nothing left to do: the stock came back once.
-    world = await world.on(await start())
-    assert await world.stocks() == [10, 10]
-
-
-async def test_purchase_killed_after_its_commit_is_finished(db: Any, start: Start) -> None:
-    world = await World(await start()).build()
-    oid = ObjectId()
-    for pid in world.pids:
-        await take(db, oid, pid, 2)
+async def commit(db: Any, world: World, oid: ObjectId, pids: list[str]) -> None:
+    """What step 3 writes: the order, holding 2 of each product in `pids`."""
     request = PurchaseRequest(
         cid=world.user["cart"],
         buyer=world.user["_id"],
@@ -155,16 +143,80 @@ async def test_purchase_killed_after_its_commit_is_finished(db: Any, start: Star
     )
     lines = [
         CartLine(Product(pid, "Mate", "", f"C-{n}", 1250, True, 8, "Drinks"), 2)
-        for n, pid in enumerate(world.pids)
+        for n, pid in enumerate(pids)
     ]
     order = order_of(request, "ABCD-EFGH", lines)
     await db.orders.insert_one(order_doc(order, world.user["cart"], []))
+
+
+async def leftovers(db: Any) -> list[Doc]:
+    """Markers on products and reservations in carts: none once everything is settled."""
+    found = [
+        doc
+        async for doc in db.products.find({}, {"takes": 1, "returns": 1})
+        if doc.get("takes") or doc.get("returns")
+    ]
+    return found + [doc async for doc in db.carts.find({"checkouts.0": {"$exists": True}})]
+
+
+async def test_purchase_killed_after_reserving_the_lines_puts_them_back(
+    db: Any, start: Start
+) -> None:
+    world = await World(await start()).build()
+    await reserve(db, world.user["cart"], ObjectId())
+
+    world = await world.on(await start())
+    assert await world.lines() == [(pid, 2) for pid in world.pids]
+    assert await world.stocks() == [10, 10]
+    assert await leftovers(db) == []
+
+
+async def test_purchase_killed_after_taking_stock_gives_it_back(db: Any, start: Start) -> None:
+    world = await World(await start()).build()
+    oid = ObjectId()
+    await reserve(db, world.user["cart"], oid)
+    for pid in world.pids:
+        await take(db, oid, pid, 2)
+
+    world = await world.on(await start())
+    assert await world.stocks() == [10, 10]
+    assert await world.lines() == [(pid, 2) for pid in world.pids]
+    assert await world.orders() == []
+    assert await leftovers(db) == []
+    # A second start finds nothing left to do: the stock came back once.
+    world = await world.on(await start())
+    assert await world.stocks() == [10, 10]
+    assert await world.lines() == [(pid, 2) for pid in world.pids]
+
+
+async def test_purchase_killed_after_its_commit_is_finished(db: Any, start: Start) -> None:
+    world = await World(await start()).build()
+    oid = ObjectId()
+    await reserve(db, world.user["cart"], oid)
+    for pid in world.pids:
+        await take(db, oid, pid, 2)
+    await commit(db, world, oid, world.pids)
 
     world = await world.on(await start())
     assert [o["_id"] for o in await world.orders()] == [str(oid)]
     assert await world.stocks() == [8, 8]
     assert await world.lines() == []
-    assert await markers(db) == []
+    assert await leftovers(db) == []
+
+
+async def test_partial_purchase_killed_after_its_commit_puts_back_what_it_did_not_buy(
+    db: Any, start: Start
+) -> None:
+    world = await World(await start()).build()
+    oid = ObjectId()
+    await reserve(db, world.user["cart"], oid)
+    await take(db, oid, world.pids[0], 2)
+    await commit(db, world, oid, world.pids[:1])
+
+    world = await world.on(await start())
+    assert await world.stocks() == [8, 10]
+    assert await world.lines() == [(world.pids[1], 2)]
+    assert await leftovers(db) == []
 
 
 async def test_cancel_killed_halfway_returns_each_products_stock_once(
@@ -185,7 +237,7 @@ async def test_cancel_killed_halfway_returns_each_products_stock_once(
     world = await world.on(await start())
     assert await world.stocks() == [10, 10]
     assert [o["status"] for o in await world.orders()] == ["cancelled"]
-    assert await markers(db) == []
+    assert await leftovers(db) == []
     assert await db.orders.count_documents({"restock": {"$exists": True}}) == 0
 
 
@@ -226,4 +278,4 @@ async def test_purchase_that_loses_to_a_recovery_pass_buys_nothing(
     assert await world.stocks() == [10, 10]
     assert await world.lines() == [(pid, 2) for pid in world.pids]
     assert await world.orders() == []
-    assert await markers(db) == []
+    assert await leftovers(db) == []

@@ -81,4 +81,7 @@ class MongoStore:
             raise StoreUnavailable(str(exc)) from exc
 
     async def close(self) -> None:
-        await self.client.close()
+        try:
+            await self.orders.close()
+        finally:
+            await self.client.close()

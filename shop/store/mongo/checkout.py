@@ -1,22 +1,28 @@
 """Purchases on MongoDB without multi-document transactions, recoverable after a crash.
 
 MongoDB allows multi-document transactions only on a replica set; this scheme works on a
-standalone server as well, with single-document atomic writes only. A purchase:
+standalone server as well, with single-document atomic writes only, and takes 2 + 1 per
+line round trips when every line is bought. A purchase:
 
-1. reads the cart and its products (one aggregate);
-2. takes each fillable line's stock (one conditional update per product, together):
-   `stock >= n` and `status: true`, decremented, with a marker `{order, quantity}` pushed
-   onto the product in the same write;
-3. inserts the order: the commit point;
-4. pulls the filled lines from the cart, noting the order in the cart's `settled` list, so
-   that doing it again removes nothing more;
-5. pulls its markers from the products.
+1. reserves the cart's lines: one update moves them from `products` into a reservation
+   `{order, lines}` in the cart's `checkouts` (so a concurrent purchase of the same cart
+   finds nothing to buy twice), answering the lines;
+2. takes each line's stock, all together, one conditional update per product (`stock >= n`
+   and `status: true`) that pushes a marker `{order, quantity}` onto the product in the
+   same write and answers the product as it is after, price included;
+3. inserts the order: the commit point.
 
-A marker whose order does not exist belongs to a purchase interrupted before its commit:
-recovery gives its stock back, once (the give-back is conditional on the marker). A marker
-whose order exists belongs to one interrupted after it: recovery finishes steps 4 and 5.
-The two never both happen: recovery first inserts an "aborted" tombstone under the order's
-id, and of the order and the tombstone only the first inserted exists.
+Lines that could not be bought go back into the cart in one update that also drops the
+reservation. When every line was bought, the reservation and the markers are dropped
+later, in batches shared by every purchase of the moment (`Sweeper`).
+
+A crash leaves markers and reservations whose order either exists (committed: the unbought
+lines go back to the cart, markers and reservation go) or does not (the stock comes back,
+the lines go back to the cart). Each of those writes is conditional on the marker or the
+reservation it removes, so it happens once. Whether an order committed is decided once:
+recovery inserts an "aborted" tombstone under the order's id, and of the order and the
+tombstone only the first inserted exists; a purchase that finds the tombstone undoes
+itself and answers 503.
 
 Cancelling is recoverable the same way: the status change sets `restock`, each product's
 stock comes back with a `returns` marker in the same write, then `restock` and the markers
@@ -27,20 +33,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
+import pymongo
 from bson import ObjectId
 from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from shop.models.carts import Cart, CartLine
 from shop.models.orders import (
     Order,
     OrderLine,
     OrderStatus,
-    Outcome,
     PurchaseRequest,
     PurchaseResult,
     Refusal,
@@ -48,11 +54,10 @@ from shop.models.orders import (
     new_order_code,
     order_of,
     placed,
-    plan_purchase,
     refused,
 )
 from shop.models.products import Product
-from shop.store.base import KeyReused, MissingCart, StoreError, StoreUnavailable
+from shop.store.base import KeyReused, StoreError, StoreUnavailable
 from shop.store.mongo import docs
 from shop.store.mongo.carts import MongoCarts
 from shop.store.mongo.docs import Doc
@@ -61,8 +66,9 @@ log = logging.getLogger("shop.store.mongo.checkout")
 
 ABORTED = "aborted"
 TOMBSTONE_LIFE = timedelta(days=1)  # far longer than any purchase takes
-SETTLED_KEPT = 20  # orders a cart remembers having settled (step 4 is done once each)
 KEY_LEASE = timedelta(seconds=30)  # a key pending longer belongs to a purchase that died
+SWEEP_DELAY = 0.2  # seconds a finished purchase's markers wait to be dropped with others
+CLOSE_TIMEOUT = 1.0  # seconds the last sweep may take when the store closes
 _CODE_ATTEMPTS = 5
 _FIRST_WAIT = 0.005  # seconds; a duplicate's polling backs off from here...
 _LONGEST_WAIT = 0.2  # ...to here
@@ -113,6 +119,14 @@ def order_of_doc(doc: Doc) -> Order:
     )
 
 
+# A line as a purchase holds it: the product's id and the quantity.
+type Held = tuple[ObjectId, int]
+
+
+def _held(lines: Iterable[CartLine]) -> list[Held]:
+    return [(ObjectId(line.product.id), line.quantity) for line in lines]
+
+
 async def _all[T](*steps: Awaitable[T]) -> list[T]:
     """Run the steps together and wait for every one; then raise the first error, if any
     (so no step is still running when the caller undoes what they did)."""
@@ -121,6 +135,59 @@ async def _all[T](*steps: Awaitable[T]) -> list[T]:
         if isinstance(result, BaseException):
             raise result
     return results  # type: ignore[return-value]
+
+
+class Sweeper:
+    """Drops the reservations and markers of purchases that completed, in batches.
+
+    They are harmless once the order exists (recovery would only drop them too), so one
+    pair of updates every SWEEP_DELAY serves every purchase of that moment.
+    """
+
+    def __init__(self, carts: AsyncCollection[Doc], products: AsyncCollection[Doc]) -> None:
+        self._carts = carts
+        self._products = products
+        self._orders: set[ObjectId] = set()
+        self._carts_ids: set[ObjectId] = set()
+        self._product_ids: set[ObjectId] = set()
+        self._timer: asyncio.Task[None] | None = None
+
+    def add(self, oid: ObjectId, cid: ObjectId, pids: Iterable[ObjectId]) -> None:
+        self._orders.add(oid)
+        self._carts_ids.add(cid)
+        self._product_ids.update(pids)
+        if self._timer is None or self._timer.done():
+            self._timer = asyncio.get_running_loop().create_task(self._later())
+
+    async def _later(self) -> None:
+        await asyncio.sleep(SWEEP_DELAY)
+        await self.flush()
+
+    async def flush(self) -> None:
+        orders, carts, products = self._orders, self._carts_ids, self._product_ids
+        if not orders:
+            return
+        self._orders, self._carts_ids, self._product_ids = set(), set(), set()
+        done = {"$in": list(orders)}
+        try:
+            await _all(
+                self._carts.update_many(
+                    {"_id": {"$in": list(carts)}}, {"$pull": {"checkouts": {"order": done}}}
+                ),
+                self._products.update_many(
+                    {"_id": {"$in": list(products)}}, {"$pull": {"takes": {"order": done}}}
+                ),
+            )
+        except PyMongoError:
+            log.warning("could not drop %d purchases' markers; recovery will", len(orders))
+
+    async def close(self) -> None:
+        """Let the batch under way finish (at most SWEEP_DELAY), then sweep what is left;
+        a server that does not answer within a second is left to the recovery pass."""
+        with pymongo.timeout(CLOSE_TIMEOUT):
+            if self._timer is not None:
+                await self._timer
+            await self.flush()
 
 
 class Checkout:
@@ -139,6 +206,7 @@ class Checkout:
         self._carts = carts
         self._keys = keys
         self._cart_reader = cart_reader
+        self.sweeper = Sweeper(carts, products)
 
     # ---- a purchase ------------------------------------------------------------------
 
@@ -200,86 +268,161 @@ class Checkout:
             raise
 
     async def _buy(self, request: PurchaseRequest) -> PurchaseResult:
-        try:
-            cart = await self._cart_reader.get(request.cid)
-        except MissingCart:
-            return PurchaseResult(refused(Refusal.MISSING_CART))
-        if cart.owner != request.buyer:
-            return PurchaseResult(refused(Refusal.NOT_OWNER))
-        plan = plan_purchase(cart, request.expected_total)
-        if plan.refusal is not None:
-            return PurchaseResult(plan.refused())
-        oid = ObjectId(request.order_id)
-        after = await _all(*(self._take(oid, line) for line in plan.fill))
-        taken = [CartLine(p, line.quantity) for line, p in zip(plan.fill, after, strict=True) if p]
-        missed = [line for line, p in zip(plan.fill, after, strict=True) if p is None]
-        unfilled = [*plan.unfilled, *await self._why_unfilled(missed)]
+        oid, cid = ObjectId(request.order_id), ObjectId(request.cid)
+        lines = await self._reserve(oid, cid, request.buyer)
+        if lines is None:
+            return PurchaseResult(refused(await self._why_not(cid, request.buyer)))
+        after = await _all(*(self._take(oid, pid, quantity) for pid, quantity in lines))
+        taken = [CartLine(p, quantity) for (_, quantity), p in zip(lines, after, strict=True) if p]
+        left = await self._still_there(
+            [line for line, product in zip(lines, after, strict=True) if product is None]
+        )
+        unfilled = [Unfilled.of(line) for line in left]
         if not taken:
-            return PurchaseResult(refused(Refusal.NOTHING_FILLED, unfilled))
+            await self._restore(oid, cid, _held(left))
+            reason = Refusal.NOTHING_FILLED if left else Refusal.EMPTY
+            return PurchaseResult(refused(reason, unfilled))
         total = sum(line.subtotal_cents for line in taken)
         if request.expected_total is not None and total != request.expected_total:
-            await self._give_back(oid, taken)
+            await self._give_back(oid, _held(taken))
+            kept = {line.product.id for line in [*taken, *left]}
+            await self._restore(oid, cid, [ln for ln in lines if str(ln[0]) in kept])
             return PurchaseResult(refused(Refusal.TOTAL_CHANGED, unfilled, total))
         order = await self._commit(request, taken, unfilled)
-        known = {line.product.id: line.product for line in cart.lines}
-        known.update((line.product.id, line.product) for line in taken)
-        cart_after = await self._settle_cart(order, request.cid, known)
-        await self._products.update_many(
-            {"_id": {"$in": [ObjectId(line.product) for line in order.lines]}},
-            {"$pull": {"takes": {"order": oid}}},
-        )
+        # The reservation (if nothing went back to the cart) and the markers are dropped
+        # with the next batch: the order exists, so nothing depends on them any more.
+        self.sweeper.add(oid, cid, (ObjectId(line.product.id) for line in taken))
+        cart = Cart(id=request.cid, owner=request.buyer)
+        if left:
+            known = {line.product.id: line.product for line in left}
+            cart = await self._restore(oid, cid, _held(left), known) or cart
         return PurchaseResult(
-            placed(order, unfilled, cart_after or cart),
-            changed=tuple(line.product for line in taken),
+            placed(order, unfilled, cart), changed=tuple(line.product for line in taken)
         )
 
-    async def _take(self, oid: ObjectId, line: CartLine) -> Product | None:
+    async def _reserve(self, oid: ObjectId, cid: ObjectId, buyer: str) -> list[Held] | None:
+        """Move the cart's lines into a reservation for this purchase; the lines as
+        (product id, quantity), or None when the cart is unknown, another's or empty."""
+        before = await self._carts.find_one_and_update(
+            {"_id": cid, "owner": ObjectId(buyer), "products.0": {"$exists": True}},
+            [
+                {
+                    "$set": {
+                        "checkouts": {
+                            "$concatArrays": [
+                                {"$ifNull": ["$checkouts", []]},
+                                [{"order": oid, "lines": "$products"}],
+                            ]
+                        },
+                        "products": {"$literal": []},
+                    }
+                }
+            ],
+            projection={"products": 1},
+        )
+        if before is None:
+            return None
+        return [(line["product"], line["quantity"]) for line in before["products"]]
+
+    async def _why_not(self, cid: ObjectId, buyer: str) -> Refusal:
+        cart = await self._carts.find_one({"_id": cid}, {"owner": 1})
+        if cart is None:
+            return Refusal.MISSING_CART
+        if docs.str_id(cart["owner"]) != buyer:
+            return Refusal.NOT_OWNER
+        return Refusal.EMPTY
+
+    async def _take(self, oid: ObjectId, pid: ObjectId, quantity: int) -> Product | None:
         """Take the line's stock, marked with the order; the product after, None if it
-        no longer has the stock or is unavailable."""
+        is gone, unavailable or short of stock."""
         doc = await self._products.find_one_and_update(
+            {"_id": pid, "status": True, "stock": {"$gte": quantity}, "takes.order": {"$ne": oid}},
             {
-                "_id": ObjectId(line.product.id),
-                "status": True,
-                "stock": {"$gte": line.quantity},
-                "takes.order": {"$ne": oid},
-            },
-            {
-                "$inc": {"stock": -line.quantity},
-                "$push": {"takes": {"order": oid, "quantity": line.quantity}},
+                "$inc": {"stock": -quantity},
+                "$push": {"takes": {"order": oid, "quantity": quantity}},
             },
             return_document=ReturnDocument.AFTER,
         )
         return docs.product(doc) if doc else None
 
-    async def _why_unfilled(self, missed: Sequence[CartLine]) -> list[Unfilled]:
+    async def _still_there(self, missed: Sequence[Held]) -> list[CartLine]:
+        """The lines not bought whose product still exists, with the product as it is."""
         if not missed:
             return []
-        cursor = self._products.find(
-            {"_id": {"$in": [ObjectId(line.product.id) for line in missed]}},
-            {"status": 1, "stock": 1},
-        )
-        now = {str(doc["_id"]): doc async for doc in cursor}
-        unfilled = []
-        for line in missed:
-            doc = now.get(line.product.id)
-            if doc is None or not doc["status"]:
-                unfilled.append(Unfilled(line.product.id, line.quantity, 0, "unavailable"))
-            else:
-                unfilled.append(
-                    Unfilled(line.product.id, line.quantity, doc["stock"], "out_of_stock")
-                )
-        return unfilled
+        cursor = self._products.find({"_id": {"$in": [pid for pid, _ in missed]}})
+        found = {doc["_id"]: docs.product(doc) async for doc in cursor}
+        return [CartLine(found[pid], quantity) for pid, quantity in missed if pid in found]
 
-    async def _give_back(self, oid: ObjectId, taken: Sequence[CartLine]) -> None:
-        """Return what this purchase took, before its commit; each product at most once."""
+    async def _give_back(self, oid: ObjectId, takes: Iterable[Held]) -> None:
+        """Return what this purchase took; each product at most once."""
         await _all(
-            *(self._return_take(oid, ObjectId(line.product.id), line.quantity) for line in taken)
+            *(
+                self._products.update_one(
+                    {"_id": pid, "takes.order": oid},
+                    {"$inc": {"stock": quantity}, "$pull": {"takes": {"order": oid}}},
+                )
+                for pid, quantity in takes
+            )
         )
 
-    async def _return_take(self, oid: ObjectId, product_id: ObjectId, quantity: int) -> None:
-        await self._products.update_one(
-            {"_id": product_id, "takes.order": oid},
-            {"$inc": {"stock": quantity}, "$pull": {"takes": {"order": oid}}},
+    async def _restore(
+        self,
+        oid: ObjectId,
+        cid: ObjectId,
+        lines: Sequence[Held],
+        known: dict[str, Product] | None = None,
+    ) -> Cart | None:
+        """Put `lines` back into the cart and drop the purchase's reservation, once (a
+        line the shopper added again meanwhile is kept as it is now). The cart after,
+        built from `known` products (None without them, or when there was nothing to do)."""
+        back = [{"product": pid, "quantity": quantity} for pid, quantity in lines]
+        doc = await self._carts.find_one_and_update(
+            {"_id": cid, "checkouts.order": oid},
+            [
+                {
+                    "$set": {
+                        "products": {
+                            "$concatArrays": [
+                                {
+                                    "$filter": {
+                                        "input": {"$literal": back},
+                                        "as": "line",
+                                        # ($not is missing from mongoeco; $eq false says it)
+                                        "cond": {
+                                            "$eq": [
+                                                {"$in": ["$$line.product", "$products.product"]},
+                                                False,
+                                            ]
+                                        },
+                                    }
+                                },
+                                "$products",
+                            ]
+                        },
+                        "checkouts": {
+                            "$filter": {
+                                "input": "$checkouts",
+                                "as": "held",
+                                "cond": {"$ne": ["$$held.order", oid]},
+                            }
+                        },
+                    }
+                }
+            ],
+            projection={"owner": 1, "products": 1},
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc is None or known is None:
+            return None
+        if not all(str(line["product"]) in known for line in doc["products"]):
+            # A line was added meanwhile, of a product this purchase did not read.
+            return await self._cart_reader.get(str(cid))
+        return Cart(
+            id=str(cid),
+            owner=docs.str_id(doc["owner"]),
+            lines=tuple(
+                CartLine(known[str(line["product"])], line["quantity"]) for line in doc["products"]
+            ),
         )
 
     async def _commit(
@@ -293,79 +436,57 @@ class Checkout:
                 if "code" in (exc.details or {}).get("keyPattern", {}):
                     continue  # another order has this code: draw another
                 # A recovery pass decided this purchase had died: it did not happen.
-                await self._give_back(ObjectId(order.id), taken)
+                await self.settle(ObjectId(order.id))
                 raise StoreUnavailable(
                     "the purchase was interrupted; nothing was bought, try again"
                 ) from None
             return order
-        await self._give_back(ObjectId(request.order_id), taken)
         raise StoreError("could not find a free order code")
-
-    async def _settle_cart(
-        self, order: Order, cid: str, known: dict[str, Product] | None = None
-    ) -> Cart | None:
-        """Pull the order's lines from its cart, once; the cart after (None if it was
-        settled already or is gone)."""
-        oid = ObjectId(order.id)
-        doc = await self._carts.find_one_and_update(
-            {"_id": ObjectId(cid), "settled": {"$ne": oid}},
-            {
-                "$pull": {
-                    "products": {
-                        # A line changed since the purchase read it stays, as it is now.
-                        "$or": [
-                            {"product": ObjectId(line.product), "quantity": line.quantity}
-                            for line in order.lines
-                        ]
-                    }
-                },
-                "$push": {"settled": {"$each": [oid], "$slice": -SETTLED_KEPT}},
-            },
-            projection={"owner": 1, "products": 1},
-            return_document=ReturnDocument.AFTER,
-        )
-        if doc is None:
-            return None
-        known = known or {}
-        if not all(str(line["product"]) in known for line in doc["products"]):
-            # A line was added meanwhile, of a product this purchase did not read.
-            return await self._cart_reader.get(cid)
-        lines = tuple(
-            CartLine(known[str(line["product"])], line["quantity"]) for line in doc["products"]
-        )
-        return Cart(id=cid, owner=docs.str_id(doc["owner"]), lines=lines)
 
     # ---- settling what was interrupted -------------------------------------------------
 
     async def settle(self, oid: ObjectId) -> None:
         """Finish or undo the purchase of order `oid`, whatever point it reached."""
         doc = await self._decide(oid)
-        if doc is None:
-            cursor = self._products.find({"takes.order": oid}, {"takes": 1})
-            async for product in cursor:
-                for mark in product["takes"]:
-                    if mark["order"] == oid:
-                        await self._return_take(oid, product["_id"], mark["quantity"])
+        cursor = self._products.find({"takes.order": oid}, {"takes": 1})
+        takes = [
+            (product["_id"], mark["quantity"])
+            async for product in cursor
+            for mark in product["takes"]
+            if mark["order"] == oid
+        ]
+        cart = await self._carts.find_one({"checkouts.order": oid}, {"checkouts": 1})
+        held = [
+            (line["product"], line["quantity"])
+            for entry in (cart or {}).get("checkouts", [])
+            if entry["order"] == oid
+            for line in entry["lines"]
+        ]
+        if doc is None:  # it never happened: the stock and the lines go back
+            await self._give_back(oid, takes)
+            if cart is not None:
+                await self._restore(oid, cart["_id"], held)
             await self._keys.delete_many({"order": oid, "state": "pending"})
             return
-        order = order_of_doc(doc)
-        await self._settle_cart(order, str(doc["cart"]))
+        bought = {line["product"] for line in doc["lines"]}
+        if cart is not None:
+            await self._restore(oid, cart["_id"], [ln for ln in held if ln[0] not in bought])
         await self._products.update_many(
             {"takes.order": oid}, {"$pull": {"takes": {"order": oid}}}
         )
         pending = await self._keys.find_one({"order": oid, "state": "pending"})
         if pending is not None:
             # The attempt died before recording its answer: answer from what it committed.
-            cart = await self._cart_or_none(str(doc["cart"]))
             unfilled = [Unfilled(**item) for item in doc.get("unfilled", [])]
-            outcome: Outcome = (
-                placed(order, unfilled, cart)
-                if cart is not None
-                else refused(Refusal.MISSING_CART)
-            )
+            current = await self._cart_reader.get(str(doc["cart"]))
             await self._keys.update_one(
                 {"_id": pending["_id"], "state": "pending"},
-                {"$set": {"state": "done", "outcome": outcome}},
+                {
+                    "$set": {
+                        "state": "done",
+                        "outcome": placed(order_of_doc(doc), unfilled, current),
+                    }
+                },
             )
 
     async def _decide(self, oid: ObjectId) -> Doc | None:
@@ -380,12 +501,6 @@ class Checkout:
             if doc is not None and doc["status"] != ABORTED:
                 return doc
         return None
-
-    async def _cart_or_none(self, cid: str) -> Cart | None:
-        try:
-            return await self._cart_reader.get(cid)
-        except MissingCart:
-            return None
 
     # ---- cancels -------------------------------------------------------------------------
 
@@ -420,6 +535,8 @@ class Checkout:
         settled too: it is undone, and that process answers 503 and changes nothing.
         """
         settled: set[ObjectId] = set()
+        async for cart in self._carts.find({"checkouts.order": {"$exists": True}}):
+            settled.update(entry["order"] for entry in cart["checkouts"])
         async for product in self._products.find({"takes.order": {"$exists": True}}):
             settled.update(mark["order"] for mark in product["takes"])
         async for record in self._keys.find({"state": "pending"}, {"order": 1}):

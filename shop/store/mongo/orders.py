@@ -42,7 +42,8 @@ class MongoOrders:
         self._orders: AsyncCollection[Doc] = db["orders"]
         self._products: AsyncCollection[Doc] = db["products"]
         self._keys: AsyncCollection[Doc] = db["purchase_keys"]
-        self._checkout = Checkout(self._orders, self._products, db["carts"], self._keys, carts)
+        self._carts: AsyncCollection[Doc] = db["carts"]
+        self._checkout = Checkout(self._orders, self._products, self._carts, self._keys, carts)
 
     async def prepare(self) -> None:
         """Create the indexes, then settle what a stopped process left halfway."""
@@ -72,6 +73,14 @@ class MongoOrders:
                     ),
                 ]
             ),
+            self._carts.create_indexes(
+                [
+                    IndexModel(
+                        "checkouts.order",
+                        partialFilterExpression={"checkouts.order": {"$exists": True}},
+                    )
+                ]
+            ),
             self._keys.create_indexes(
                 [
                     # Keys are kept a day: the server deletes them after that.
@@ -85,6 +94,10 @@ class MongoOrders:
 
     async def purchase(self, request: PurchaseRequest) -> PurchaseResult:
         return await self._checkout.purchase(request)
+
+    async def close(self) -> None:
+        """Drop what finished purchases left for the next batch, before the client goes."""
+        await self._checkout.sweeper.close()
 
     async def get(self, oid: str) -> Order | None:
         doc = await self._orders.find_one({"_id": ObjectId(oid), **_REAL})
