@@ -92,9 +92,22 @@ app.router.add_get("/", product)
 web.run_app(app, host=sys.argv[1], port=int(sys.argv[2]), access_log=None, print=None)
 """
 
+# `done` prints one machine-readable line; latency percentiles are in microseconds. (No
+# braces: it is appended to templates that str.format fills in.)
+LUA_DONE = """\
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "BENCH requests=%d duration_us=%d p50_us=%.0f p99_us=%.0f status=%d"
+      .. " connect=%d read=%d write=%d timeout=%d\\n",
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.status, e.connect, e.read, e.write, e.timeout))
+end
+"""
+
 # One script for every run, so wrk's own per-request cost is the same for all of them.
-# `done` prints one machine-readable line; latency percentiles are in microseconds.
-LUA_TEMPLATE = """\
+LUA_TEMPLATE = (
+    """\
 local method = {method}
 local paths = {{{paths}}}
 local headers = {{{headers}}}
@@ -106,15 +119,9 @@ request = function()
   return wrk.format(method, paths[(n % #paths) + 1], headers, body)
 end
 
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    "BENCH requests=%d duration_us=%d p50_us=%.0f p99_us=%.0f status=%d"
-      .. " connect=%d read=%d write=%d timeout=%d\\n",
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    e.status, e.connect, e.read, e.write, e.timeout))
-end
 """
+    + LUA_DONE
+)
 
 
 class BenchError(Exception):

@@ -34,6 +34,7 @@ from pathlib import Path
 from bson import ObjectId
 from http_load import (
     HOST,
+    LUA_DONE,
     PYTHON,
     STOCK,
     WRK,
@@ -56,8 +57,9 @@ ROUNDS = 2  # the scenarios take turns this many times
 NOISY_SPREAD = 0.2  # bare runs further apart than this: someone else had the CPUs
 
 # Each cart once: wrk's connections share one counter over the carts, round-robin across
-# buyers, each request with its buyer's cookie. `done` prints one machine-readable line.
-LUA_TEMPLATE = """\
+# buyers, each request with its buyer's cookie.
+LUA_TEMPLATE = (
+    """\
 local cookies = {{{cookies}}}
 local carts = {{{carts}}}
 local n = 0
@@ -70,15 +72,9 @@ request = function()
   return wrk.format("POST", "/api/carts/" .. cart[1] .. "/purchase", headers, "{{}}")
 end
 
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    "BENCH requests=%d duration_us=%d p50_us=%.0f p99_us=%.0f status=%d"
-      .. " connect=%d read=%d write=%d timeout=%d\\n",
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    e.status, e.connect, e.read, e.write, e.timeout))
-end
 """
+    + LUA_DONE
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from aiohttp import ClientResponse
 from shop.keys import STORE
 from tests.conftest import Auth, Client
 from tests.envelopes import LISTING_KEYS, MISSING_ID, NewBrowser, error, error_with, success
+from tests.test_api_carts import Shop as CartShop
 
 ProductBody = Callable[..., dict[str, Any]]
 
@@ -30,17 +31,8 @@ ORDER_KEYS = {
 }
 
 
-class Shop:
-    """A buyer logged in on `client`, and an admin on another browser who makes products."""
-
-    def __init__(self, client: Client, admin: Client, user: dict[str, Any]) -> None:
-        self.client = client
-        self.admin = admin
-        self.user = user
-        self.cart = f"/api/carts/{user['cart']}"
-
-    async def product(self, body: dict[str, Any]) -> dict[str, Any]:
-        return await success(await self.admin.post("/api/products", json=body), 201)
+class Shop(CartShop):
+    """The buyer and the admin of the cart tests, who also buy and read orders."""
 
     async def change(self, pid: str, **fields: Any) -> None:
         await success(await self.admin.put(f"/api/products/{pid}", json=fields))
@@ -62,10 +54,6 @@ class Shop:
 
     async def stock(self, pid: str) -> int:
         return (await success(await self.client.get(f"/api/products/{pid}")))["stock"]
-
-    async def lines(self) -> list[tuple[str, int]]:
-        cart = await success(await self.client.get(self.cart))
-        return [(line["product"]["_id"], line["quantity"]) for line in cart["products"]]
 
     async def orders(self, client: Client | None = None, query: str = "") -> dict[str, Any]:
         response = await (client or self.client).get(f"/api/orders{query}")

@@ -30,13 +30,6 @@ TOTAL = re.compile(r'name="expected_total" value="([^"]+)"')
 
 
 @pytest.fixture
-async def admin_browser(new_browser: NewBrowser) -> Client:
-    browser = await new_browser()
-    await Auth(browser).admin()
-    return browser
-
-
-@pytest.fixture
 async def mate(admin_browser: Client, product_body: ProductBody) -> dict[str, Any]:
     return await create_product(admin_browser, product_body(title="Yerba mate", price=12.5))
 
