@@ -24,7 +24,7 @@ from shop.models.orders import PurchaseIn, PurchaseRequest, order_of, purchase_t
 from shop.models.products import Product
 from shop.service import orders as order_service
 from shop.settings import Settings
-from shop.store.mongo.checkout import order_doc
+from shop.store.mongo.order_docs import order_doc
 from tests.conftest import Auth, Client, product_fields
 from tests.envelopes import error, success
 

@@ -27,8 +27,12 @@ from shop.models.orders import (
 from shop.store.base import MissingOrder, NotOrderOwner, WrongStatus
 from shop.store.mongo import docs
 from shop.store.mongo.carts import MongoCarts
-from shop.store.mongo.checkout import ABORTED, Checkout, order_of_doc
+from shop.store.mongo.checkout import Checkout
 from shop.store.mongo.docs import Doc
+from shop.store.mongo.ledger import Ledger
+from shop.store.mongo.order_docs import ABORTED, order_of_doc
+from shop.store.mongo.recovery import Recovery
+from shop.store.mongo.sweeper import Sweeper
 
 # Tombstones of aborted purchases share the collection (they decide a purchase's fate by
 # holding its id): every read leaves them out.
@@ -43,7 +47,12 @@ class MongoOrders:
         self._products: AsyncCollection[Doc] = db["products"]
         self._keys: AsyncCollection[Doc] = db["purchase_keys"]
         self._carts: AsyncCollection[Doc] = db["carts"]
-        self._checkout = Checkout(self._orders, self._products, self._carts, self._keys, carts)
+        ledger = Ledger(self._products, self._carts, carts)
+        self._recovery = Recovery(
+            ledger, self._orders, self._products, self._carts, self._keys, carts
+        )
+        self._sweeper = Sweeper(self._carts, self._products)
+        self._checkout = Checkout(ledger, self._recovery, self._sweeper, self._orders, self._keys)
 
     async def prepare(self) -> None:
         """Create the indexes, then settle what a stopped process left halfway."""
@@ -90,14 +99,14 @@ class MongoOrders:
                 ]
             ),
         )
-        await self._checkout.recover()
+        await self._recovery.recover()
 
     async def purchase(self, request: PurchaseRequest) -> PurchaseResult:
         return await self._checkout.purchase(request)
 
     async def close(self) -> None:
         """Drop what finished purchases left for the next batch, before the client goes."""
-        await self._checkout.sweeper.close()
+        await self._sweeper.close()
 
     async def get(self, oid: str) -> Order | None:
         doc = await self._orders.find_one({"_id": ObjectId(oid), **_REAL})
@@ -133,7 +142,7 @@ class MongoOrders:
         )
         if doc is None:
             raise await self._refusal(oid, owner)
-        changed = await self._checkout.restock(doc) if status is OrderStatus.CANCELLED else ()
+        changed = await self._recovery.restock(doc) if status is OrderStatus.CANCELLED else ()
         return StatusChange(order_of_doc(doc), changed)
 
     async def _refusal(self, oid: str, owner: str | None) -> Exception:
