@@ -83,27 +83,24 @@
     confirmButton.disabled = true;
     confirmButton.setAttribute("aria-busy", "true");
     try {
-      const response = await fetch("/api/carts/" + encodeURIComponent(section.dataset.cartId) + "/purchase", {
+      const url = "/api/carts/" + encodeURIComponent(section.dataset.cartId) + "/purchase";
+      const response = await live.fetchJSON(url, {
         method: "POST",
-        credentials: "same-origin",
-        headers: { Accept: "application/json", "Content-Type": "application/json", "Idempotency-Key": key },
-        body: JSON.stringify({ expected_total: Number(total) }),
+        headers: { "Idempotency-Key": key },
+        json: { expected_total: Number(total) },
       });
+      const answer = response.body;
       if (response.status === 401) {
         location.assign("/login?next=" + encodeURIComponent(location.pathname));
         return;
-      }
-      let answer = null;
-      try {
-        answer = await response.json();
-      } catch (error) {
-        answer = null;
       }
       if (response.status === 201 && answer && answer.status === "success") {
         placed(answer.payload);
         return;
       }
-      key = newKey(); // what was refused is settled: a new attempt is a new purchase
+      // A refusal (4xx) is settled: trying again is a new purchase, with a new key. After a
+      // server error the same key is kept: a retry can never buy twice.
+      if (response.status < 500) key = newKey();
       if (response.status === 409 && answer && answer.total !== undefined) {
         total = live.money(answer.total);
         panel.querySelectorAll(".confirm-total").forEach(function (element) {

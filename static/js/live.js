@@ -4,7 +4,7 @@
  * User text is written only with textContent and attributes (never as HTML). After a
  * reconnection the page resyncs from the JSON API, since events were missed meanwhile.
  * Other scripts use window.ShopLive: send(), on(), renderCart(), refreshCart(), notify(),
- * money(). Order events (`order.updated`) reach the listeners added with on().
+ * money(), fetchJSON(). Order events (`order.updated`) reach the listeners added with on().
  */
 (function () {
   "use strict";
@@ -81,12 +81,17 @@
     }, 6000);
   }
 
-  async function getJSON(url) {
-    const response = await fetch(url, {
-      headers: { Accept: "application/json" },
-      credentials: "same-origin",
-      cache: "no-store",
-    });
+  /* Call the JSON API: `{status, ok, body}`, body null when the answer is not JSON.
+   * `options` are fetch's; a `json` option is sent as the JSON body. */
+  async function fetchJSON(url, options) {
+    const settings = Object.assign({ credentials: "same-origin", cache: "no-store" }, options || {});
+    settings.headers = Object.assign({ Accept: "application/json" }, settings.headers || {});
+    if (settings.json !== undefined) {
+      settings.headers["Content-Type"] = "application/json";
+      settings.body = JSON.stringify(settings.json);
+      delete settings.json;
+    }
+    const response = await fetch(url, settings);
     let body = null;
     try {
       body = await response.json();
@@ -94,6 +99,10 @@
       body = null;
     }
     return { status: response.status, ok: response.ok, body: body };
+  }
+
+  function getJSON(url) {
+    return fetchJSON(url);
   }
 
   // ---- connection state ------------------------------------------------------------------
@@ -531,6 +540,7 @@
     refreshCart: refreshCart,
     notify: notify,
     money: money,
+    fetchJSON: fetchJSON,
     cartId: cartId,
   };
 
