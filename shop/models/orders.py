@@ -183,8 +183,9 @@ class Unfilled:
 
     @classmethod
     def of(cls, line: CartLine) -> Unfilled:
-        assert line.problem is not None
-        return cls(line.product.id, line.quantity, line.available, line.problem)
+        """Why `line` was not bought. A line whose product looks buyable again (stock came
+        back between a failed take and this look) was out of stock when it was tried."""
+        return cls(line.product.id, line.quantity, line.available, line.problem or "out_of_stock")
 
     def to_json(self) -> dict[str, Any]:
         return {
