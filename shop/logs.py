@@ -15,6 +15,31 @@ from typing import TextIO
 FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
+def escape(value: str) -> str:
+    """`value` safe as one field of a log line: what a client sent (a path with `%0a`, a
+    header) can neither end the line nor fake the fields after it.
+
+    Backslashes, spaces and every character that does not print (control characters, line
+    and paragraph separators, lone surrogates) are written as Python escapes.
+    """
+    if value.isprintable() and " " not in value and "\\" not in value:
+        return value  # the common case, checked at C speed
+    return "".join(_escape_char(char) for char in value)
+
+
+def _escape_char(char: str) -> str:
+    if char == "\\":
+        return "\\\\"
+    if char != " " and char.isprintable():
+        return char
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
 class BatchingStreamHandler(logging.Handler):
     """Keeps formatted lines and writes them together, at most `interval` seconds later."""
 

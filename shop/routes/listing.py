@@ -8,32 +8,38 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from shop.errors import Invalid
 from shop.models.listing import MAX_PAGE, MAX_PAGE_SIZE, Page
 from shop.models.products import Product, ProductQuery
 from shop.models.users import User
-from shop.routes.common import int_param, query_params
+from shop.routes.query import Query
 
 LISTING_PARAMS = frozenset({"limit", "page", "sort", "query"})
+PAGING_PARAMS = frozenset({"limit", "page"})
+
+
+def parse_paging(query: Query) -> tuple[int, int]:
+    """`limit` (1 to 100, default 10) and `page` (from 1, default 1)."""
+    return (
+        query.whole_number("limit", 10, 1, MAX_PAGE_SIZE),
+        query.whole_number("page", 1, 1, MAX_PAGE),
+    )
 
 
 def parse_product_query(request: web.Request) -> ProductQuery:
-    params = query_params(request, LISTING_PARAMS)
-    sort = params.get("sort") or None
-    if sort not in (None, "asc", "desc"):
-        raise Invalid("sort: must be asc or desc")
-    query = (params.get("query") or "").strip()
-    if len(query) > 100:
-        raise Invalid("query: must be at most 100 characters")
+    params = Query(request, LISTING_PARAMS)
+    limit, page = parse_paging(params)
+    sort = params.choice("sort", ("asc", "desc"))
+    text = params.text("query", 100)
+    params.check()
     available: bool | None = None
     category: str | None = None
-    if query.lower() == "available":
+    if text.lower() == "available":
         available = True
-    elif query:
-        category = query
+    elif text:
+        category = text
     return ProductQuery(
-        limit=int_param(params, "limit", 10, 1, MAX_PAGE_SIZE),
-        page=int_param(params, "page", 1, 1, MAX_PAGE),
+        limit=limit,
+        page=page,
         sort=sort,  # type: ignore[arg-type]
         category=category,
         available=available,

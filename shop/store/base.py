@@ -13,6 +13,8 @@ from typing import Protocol
 from shop.store.carts import CartStore
 from shop.store.products import ProductStore
 from shop.store.sessions import SessionStore
+from shop.store.throttle import ThrottleStore
+from shop.store.tokens import TokenStore
 from shop.store.users import UserStore
 
 
@@ -30,6 +32,10 @@ class DuplicateKey(StoreError):
     def __init__(self, field: str) -> None:
         super().__init__(field)
         self.field = field
+
+
+class LastAdmin(StoreError):
+    """The change would leave the shop without an admin."""
 
 
 class MissingProduct(StoreError):
@@ -63,6 +69,8 @@ class Store(Protocol):
     users: UserStore
     sessions: SessionStore
     carts: CartStore
+    tokens: TokenStore
+    throttle: ThrottleStore
 
     async def ping(self) -> None:
         """Return when the database answers; raise StoreUnavailable otherwise."""

@@ -16,6 +16,8 @@ from shop.store.mongo.carts import MongoCarts
 from shop.store.mongo.docs import UNAVAILABLE, Doc
 from shop.store.mongo.products import MongoProducts
 from shop.store.mongo.sessions import MongoSessions
+from shop.store.mongo.throttle import MongoThrottle
+from shop.store.mongo.tokens import MongoTokens
 from shop.store.mongo.users import MongoUsers
 
 _NO_DATABASE = "SHOP_DATABASE_URL: the MongoDB URL must name a database, e.g. mongodb://host/shop"
@@ -31,6 +33,8 @@ class MongoStore:
         self.users = MongoUsers(db)
         self.sessions = MongoSessions(db)
         self.carts = MongoCarts(db)
+        self.tokens = MongoTokens(db)
+        self.throttle = MongoThrottle(db)
 
     @classmethod
     async def open(cls, url: str, *, server_selection_timeout_ms: int = 5000) -> MongoStore:
@@ -67,7 +71,14 @@ class MongoStore:
 
     async def _prepare(self) -> None:
         # Idempotent: every start (or two at once) may run it.
-        aggregates = (self.products, self.users, self.sessions, self.carts)
+        aggregates = (
+            self.products,
+            self.users,
+            self.sessions,
+            self.carts,
+            self.tokens,
+            self.throttle,
+        )
         await asyncio.gather(*(aggregate.prepare() for aggregate in aggregates))
 
     async def ping(self) -> None:

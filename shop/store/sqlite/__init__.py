@@ -9,6 +9,8 @@ from shop.store.sqlite.carts import SQLiteCarts
 from shop.store.sqlite.engine import Engine
 from shop.store.sqlite.products import SQLiteProducts
 from shop.store.sqlite.sessions import SQLiteSessions
+from shop.store.sqlite.throttle import SQLiteThrottle
+from shop.store.sqlite.tokens import SQLiteTokens
 from shop.store.sqlite.users import SQLiteUsers
 
 
@@ -21,6 +23,8 @@ class SQLiteStore:
         self.users = SQLiteUsers(engine)
         self.sessions = SQLiteSessions(engine)
         self.carts = SQLiteCarts(engine)
+        self.tokens = SQLiteTokens(engine)
+        self.throttle = SQLiteThrottle(engine)
 
     @classmethod
     async def open(cls, path: str | Path) -> SQLiteStore:
