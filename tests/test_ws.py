@@ -458,7 +458,7 @@ async def test_flooding_gets_an_error_then_a_policy_violation_close(
 # ---- ending sessions -------------------------------------------------------------------
 
 
-async def end_session(client: Client, user: dict[str, Any], how: str) -> None:
+async def end_session(client: Client, admin: Client, user: dict[str, Any], how: str) -> None:
     if how == "logout":
         await success(client.post("/api/sessions/logout"))
     elif how == "logout everywhere":
@@ -468,6 +468,8 @@ async def end_session(client: Client, user: dict[str, Any], how: str) -> None:
         await success(client.put("/api/users/me/password", json=new))
     elif how == "account deletion":
         await success(client.delete(f"/api/users/{user['_id']}"))
+    elif how == "role change":
+        await success(admin.put(f"/api/users/{user['_id']}/role", json={"role": "admin"}))
     else:
         assert how == "login as someone else"
         await Auth(client).user()
@@ -481,6 +483,7 @@ async def end_session(client: Client, user: dict[str, Any], how: str) -> None:
         ("logout everywhere", True),
         ("password change", True),
         ("account deletion", True),
+        ("role change", True),
     ],
 )
 async def test_ending_a_session_closes_its_sockets(
@@ -499,7 +502,7 @@ async def test_ending_a_session_closes_its_sockets(
     here = [(await connect(client))[0], (await connect(client))[0]]
     there, _ = await connect(elsewhere)
 
-    await end_session(client, user, how)
+    await end_session(client, admin, user, how)
     for ws in here:
         assert await closed_with(ws) == (SESSION_ENDED, "session ended")
     if everywhere:

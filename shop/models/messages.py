@@ -101,6 +101,9 @@ def message(error: ErrorDetails) -> Message:
     """The plain phrase for one pydantic error."""
     kind = error["type"]
     params = dict(error.get("ctx") or {})
+    if kind in ("too_short", "too_long") and isinstance(error.get("input"), str):
+        # A length limit on a string with validators of its own is checked generically.
+        kind = f"string_{kind}"
     if kind == "string_too_short" and params.get("min_length") == 1:
         kind = "empty"
     if kind in ("literal_error", "enum"):
