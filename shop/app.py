@@ -86,6 +86,9 @@ async def close_websockets(app: web.Application) -> None:
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
         client_max_size=settings.client_max_size,
+        # shop.access logs each request (escaped, with the user); aiohttp's own access log
+        # stays off wherever the app is served.
+        handler_args={"access_log": None},
         middlewares=[
             access_log_middleware,
             session_middleware(cookie_storage(settings)),

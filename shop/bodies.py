@@ -91,8 +91,6 @@ def body_limit(request: web.Request) -> int:
 
 
 async def _is_empty(request: web.Request) -> bool:
-    if not request.body_exists:
-        return True
     if request.content_length is not None:
         return request.content_length == 0
     # Chunked: only reading tells (bounded by client_max_size, 413 beyond it).
@@ -110,6 +108,8 @@ async def body_middleware(request: web.Request, handler: Handler) -> web.StreamR
         and request.headers.get(hdrs.ORIGIN) != own_origin(request)
     ):
         raise Forbidden("an upload with the session cookie must come from the shop's own pages")
+    if not request.body_exists:
+        return await handler(request)  # most requests: nothing more to check
     if request.content_type not in rule.media_types and not await _is_empty(request):
         raise UnsupportedMediaType(
             "the body must be {types}", types=" or ".join(sorted(rule.media_types))

@@ -36,7 +36,9 @@ class ShopRequestHandler(RequestHandler):
             log.error("unhandled error from %s", escape(request.remote or "-"), exc_info=exc)
             text = "internal error"
         else:
-            reason = escape(str(message or exc or "malformed request"))[:MAX_REASON]
+            # The parser's first line says what was wrong; the rest echoes the client's bytes.
+            reason = str(message or exc or "malformed request").strip().split("\n")[0]
+            reason = escape(reason[:MAX_REASON], keep_spaces=True)
             log.info("malformed request from %s: %s", escape(request.remote or "-"), reason)
             text = "malformed HTTP request"
         if request.writer.output_size > 0:
