@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -12,6 +11,7 @@ from aiohttp import web
 
 from shop.keys import STORE, THROTTLE
 from shop.store.base import StoreError
+from shop.tasks import in_background
 
 log = logging.getLogger("shop.housekeeping")
 
@@ -36,10 +36,5 @@ async def purge_expired(app: web.Application) -> AsyncIterator[None]:
                         log.info("purged %d expired %s", removed, name)
             await asyncio.sleep(PURGE_INTERVAL)
 
-    task = asyncio.get_running_loop().create_task(purge_forever())
-    try:
+    async with in_background(purge_forever()):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

@@ -22,6 +22,7 @@ from shop.models.users import User
 from shop.service.ids import new_id
 from shop.service.throttle import Throttle
 from shop.store.base import Store, StoreError
+from shop.tasks import in_background
 
 log = logging.getLogger("shop.tokens")
 
@@ -64,13 +65,10 @@ class TokenUsage:
                 await asyncio.sleep(self.interval)
                 await self.flush()
 
-        task = asyncio.get_running_loop().create_task(flush_forever())
         try:
-            yield
+            async with in_background(flush_forever()):
+                yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
             await self.flush()
 
 

@@ -51,23 +51,8 @@ class MongoTokens:
         return True
 
     async def get_user(self, token_hash: str) -> tuple[User, str] | None:
-        cursor = await self._tokens.aggregate(
-            [
-                {"$match": {"hash": token_hash}},
-                {
-                    "$lookup": {
-                        "from": "users",
-                        "localField": "uid",
-                        "foreignField": "_id",
-                        "as": "user",
-                    }
-                },
-            ]
-        )
-        found = await cursor.to_list()
-        if not found or not found[0]["user"]:
-            return None
-        return docs.user(found[0]["user"][0]), str(found[0]["_id"])
+        found = await docs.one_with_user(self._tokens, {"hash": token_hash})
+        return (found[1], str(found[0]["_id"])) if found else None
 
     async def list(self, uid: str) -> list[ApiToken]:
         cursor = self._tokens.find({"uid": ObjectId(uid)}).sort("_id", ASCENDING)
