@@ -110,10 +110,12 @@ async def body_middleware(request: web.Request, handler: Handler) -> web.StreamR
         raise Forbidden("an upload with the session cookie must come from the shop's own pages")
     if not request.body_exists:
         return await handler(request)  # most requests: nothing more to check
-    if request.content_type not in rule.media_types and not await _is_empty(request):
-        raise UnsupportedMediaType(
-            "the body must be {types}", types=" or ".join(sorted(rule.media_types))
-        )
+    if request.content_type not in rule.media_types:
+        if not await _is_empty(request):
+            raise UnsupportedMediaType(
+                "the body must be {types}", types=" or ".join(sorted(rule.media_types))
+            )
+        return await handler(request)  # empty after all: nothing to limit
     if rule.max_size is not None:
         length = request.content_length
         if length is not None and length > rule.max_size:

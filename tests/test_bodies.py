@@ -146,6 +146,13 @@ async def test_chunked_upload_over_its_limit_is_413(shop: Client) -> None:
     await error(response, 413)
 
 
+async def test_chunked_empty_upload_needs_no_content_type(shop: Client) -> None:
+    async def nothing() -> AsyncIterator[bytes]:
+        yield b""
+
+    assert (await success(await shop.post("/api/test/upload", data=nothing())))["size"] == 0
+
+
 async def test_cookie_upload_needs_the_shops_own_origin(shop: Client) -> None:
     user = await Auth(shop).user()
     own = str(shop.make_url("/").origin())
