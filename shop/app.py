@@ -10,30 +10,43 @@ from aiohttp import web
 from shop.auth import user_middleware
 from shop.bodies import body_middleware
 from shop.errors import error_middleware
-from shop.housekeeping import purge_expired
-from shop.keys import CARTS, HUB, PASSWORDS, PRODUCTS, SETTINGS, STORE, THROTTLE, TOKENS, USERS
+from shop.keys import (
+    CARTS,
+    HUB,
+    IMAGES,
+    PASSWORDS,
+    PRODUCTS,
+    SETTINGS,
+    STORE,
+    THROTTLE,
+    TOKENS,
+    USERS,
+)
 from shop.middlewares import access_log_middleware, add_security_headers
 from shop.realtime import Hub
 from shop.routes import (
     api_carts,
+    api_images,
     api_products,
     api_sessions,
     api_tokens,
     api_users,
     health,
+    media,
     pages,
     ws,
 )
 from shop.routes.layout import page_context
 from shop.routing import serve_trailing_slashes
-from shop.security import PasswordHasher, origin_middleware
+from shop.security import PasswordHasher, origin_middleware, purge_throttle_windows
 from shop.server import use_shop_handler
 from shop.service.carts import CartService
+from shop.service.images import ImageService
 from shop.service.products import ProductService
 from shop.service.throttle import Limits, Throttle
 from shop.service.tokens import TokenService, TokenUsage
 from shop.service.users import UserService
-from shop.sessions import cookie_storage, session_middleware
+from shop.sessions import cookie_storage, purge_expired_sessions, session_middleware
 from shop.settings import Settings
 from shop.store.cache import CatalogueCache
 from shop.store.open import open_store
@@ -70,12 +83,14 @@ async def store_context(app: web.Application) -> AsyncIterator[None]:
     app[PRODUCTS] = ProductService(store, app[HUB])
     app[CARTS] = CartService(store, app[HUB])
     app[USERS] = UserService(store, app[PASSWORDS], app[THROTTLE], app[HUB])
+    app[IMAGES] = ImageService(store, app[HUB], settings.image_workers)
     app[TOKENS] = TokenService(store, app[THROTTLE], usage)
     try:
         # Token use is written in batches, the last one before the store closes.
         async with usage.recording():
             yield
     finally:
+        app[IMAGES].close()
         await store.close()
 
 
@@ -102,17 +117,21 @@ def create_app(settings: Settings) -> web.Application:
     app[HUB] = Hub()
     setup_templates(app, TEMPLATES, (page_context,))
     app.cleanup_ctx.append(store_context)
-    app.cleanup_ctx.append(purge_expired)
+    app.cleanup_ctx.append(purge_expired_sessions)
+    app.cleanup_ctx.append(purge_throttle_windows)
+    app.cleanup_ctx.append(media.sweep_images)
     app.on_shutdown.append(close_websockets)
     app.on_response_prepare.append(add_security_headers)
     for module in (
         health,
         api_products,
+        api_images,
         api_carts,
         api_users,
         api_sessions,
         api_tokens,
         pages,
+        media,
         ws,
     ):
         app.router.add_routes(module.routes)

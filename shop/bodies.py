@@ -16,12 +16,13 @@ below `@requires`):
 
 - a non-empty body must have one of `media_types` (list "application/json" as well if the
   route also takes JSON), else 415;
-- it may hold up to `max_size` bytes instead of the app's client_max_size (64 KiB): a
-  Content-Length over it is 413 before anything is read, and `request.read()`, `.post()`
-  and `.text()` stop at it too. To carry that limit the handler receives a clone of the
-  request: request keys the handler sets are not seen by the middlewares around it. A
-  streaming reader (`request.multipart()`, `request.content`) must count the bytes itself,
-  against `body_limit(request)`;
+- it may hold up to `max_size` bytes instead of the app's client_max_size (64 KiB). It
+  must declare its length: a body without `Content-Length` (chunked) is 411, and one over
+  `max_size` is 413, before a byte is read. aiohttp then reads no more than that length,
+  so the limit holds for streaming readers (`request.multipart()`) too; for
+  `request.read()`, `.post()` and `.text()` the handler receives a clone of the request
+  carrying the limit (request keys the handler sets are not seen by the middlewares
+  around it);
 - when the session cookie authenticates the request, its `Origin` header must be the
   shop's own origin: missing or foreign is 403. A cross-site page can post
   multipart/form-data or text/csv with the visitor's cookie and no preflight; a request
@@ -38,7 +39,8 @@ from dataclasses import dataclass
 
 from aiohttp import hdrs, web
 
-from shop.errors import Forbidden, UnsupportedMediaType
+from shop.errors import Forbidden, TooLarge, UnsupportedMediaType
+from shop.i18n import N_
 from shop.keys import SESSION_ID
 from shop.security import Handler, own_origin
 
@@ -85,11 +87,6 @@ def body_rule(request: web.Request) -> BodyRule:
     return getattr(request.match_info.handler, _RULE, JSON)
 
 
-def body_limit(request: web.Request) -> int:
-    """The most bytes this request's body may hold."""
-    return request.client_max_size
-
-
 async def _is_empty(request: web.Request) -> bool:
     if request.content_length is not None:
         return request.content_length == 0
@@ -107,18 +104,26 @@ async def body_middleware(request: web.Request, handler: Handler) -> web.StreamR
         and request.get(SESSION_ID) is not None
         and request.headers.get(hdrs.ORIGIN) != own_origin(request)
     ):
-        raise Forbidden("an upload with the session cookie must come from the shop's own pages")
+        raise Forbidden(
+            N_("Origin: an upload with the session cookie needs the shop's own Origin")
+        )
     if not request.body_exists:
         return await handler(request)  # most requests: nothing more to check
     if request.content_type not in rule.media_types:
         if not await _is_empty(request):
             raise UnsupportedMediaType(
-                "the body must be {types}", types=" or ".join(sorted(rule.media_types))
+                N_("the body must be {types}"), types=" or ".join(sorted(rule.media_types))
             )
         return await handler(request)  # empty after all: nothing to limit
     if rule.max_size is not None:
         length = request.content_length
-        if length is not None and length > rule.max_size:
-            raise web.HTTPRequestEntityTooLarge(max_size=rule.max_size, actual_size=length)
+        if length is None:
+            raise web.HTTPLengthRequired()
+        if length > rule.max_size:
+            raise TooLarge(
+                N_("body: at most {most} bytes on this route, this one is {size}"),
+                most=rule.max_size,
+                size=length,
+            )
         request = request.clone(client_max_size=rule.max_size)
     return await handler(request)

@@ -7,6 +7,7 @@ Services raise these; no handler builds an error response by hand. The API gets 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
 from typing import Any
@@ -19,6 +20,10 @@ from shop.store.base import StoreUnavailable
 from shop.views import render
 
 log = logging.getLogger("shop.errors")
+
+
+# What a "<field>: <phrase>" message may name as its field.
+_FIELD_NAME = re.compile(r"[\w.$\[\]-]{1,64}")
 
 
 class ShopError(Exception):
@@ -53,7 +58,30 @@ class ShopError(Exception):
 
 
 class Invalid(ShopError):
+    """400: the input is wrong. It names every bad field in `fields`: pass them (see
+    `invalid()`), or write the template as "<field>: <phrase>" (the field may be a
+    parameter: "{field}: send one file at a time") and the field is read from it; any
+    other message is about the `body`."""
+
     status = 400
+
+    def __init__(
+        self,
+        template: str,
+        /,
+        *,
+        fields: Mapping[str, str | Message] | None = None,
+        extra: Mapping[str, Any] | None = None,
+        **params: Any,
+    ) -> None:
+        if fields is None:
+            name, sep, phrase = template.partition(": ")
+            name = name.format(**params) if params else name
+            if sep and _FIELD_NAME.fullmatch(name):
+                fields = {name: Message(phrase, params)}
+            else:  # about no one field: the body as a whole
+                fields = {"body": Message(template, params)}
+        super().__init__(template, fields=fields, extra=extra, **params)
 
 
 class Unauthorized(ShopError):
@@ -70,6 +98,10 @@ class NotFound(ShopError):
 
 class Conflict(ShopError):
     status = 409
+
+
+class TooLarge(ShopError):
+    status = 413
 
 
 class UnsupportedMediaType(ShopError):

@@ -19,6 +19,7 @@ PRODUCTS = web.AppKey["ProductService"]("shop.products")
 CARTS = web.AppKey["CartService"]("shop.carts")
 USERS = web.AppKey["UserService"]("shop.users")
 TOKENS = web.AppKey["TokenService"]("shop.tokens")
+IMAGES = web.AppKey["ImageService"]("shop.images")
 
 # This request's cookie session (loaded by shop.sessions.session_middleware).
 SESSION = web.RequestKey("shop.session", Session)

@@ -1,10 +1,12 @@
-"""Passwords, client addresses, role checks and cross-site request checks."""
+"""Passwords, throttle upkeep, client addresses, role checks and cross-site request checks."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
@@ -14,8 +16,9 @@ from argon2 import Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from shop.errors import Forbidden, LoginRequired
-from shop.keys import SETTINGS, TOKEN_ID, USER
+from shop.keys import SETTINGS, THROTTLE, TOKEN_ID, USER
 from shop.models.users import Role, User
+from shop.periodic import every
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -45,6 +48,18 @@ class PasswordHasher:
             except (VerifyMismatchError, VerificationError, InvalidHashError):
                 return False
         return password_hash is not None
+
+
+log = logging.getLogger("shop.security")
+
+# cleanup_ctx: delete passed throttle windows hourly (shop.service.throttle keeps the counts;
+# a backend that expires them by itself answers 0).
+purge_throttle_windows = every(
+    3600.0,
+    lambda app: app[THROTTLE].purge(time.time()),
+    log,
+    "purge passed throttle windows",
+)
 
 
 def client_address(request: web.Request) -> str:

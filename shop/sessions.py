@@ -7,6 +7,7 @@ store holds a hash of that id. Deleting the record ends every copy of the cookie
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import time
 
@@ -19,9 +20,12 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from shop.keys import SESSION, SESSION_ID, SETTINGS, STORE, TOKEN_ID, USER
 from shop.models.users import User
+from shop.periodic import every
 from shop.realtime import end_session_sockets
 from shop.security import Handler, new_csrf_token
 from shop.settings import Settings
+
+log = logging.getLogger("shop.sessions")
 
 SID = "sid"
 CSRF = "csrf"
@@ -149,3 +153,14 @@ def csrf_token(request: web.Request) -> str:
         token = new_csrf_token()
         session[CSRF] = token
     return token
+
+
+PURGE_INTERVAL = 3600.0
+
+# cleanup_ctx: delete expired session records hourly, so the table stays small.
+purge_expired_sessions = every(
+    PURGE_INTERVAL,
+    lambda app: app[STORE].sessions.purge(time.time()),
+    log,
+    "purge expired sessions",
+)

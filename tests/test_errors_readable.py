@@ -108,7 +108,8 @@ async def test_query_string_errors_name_every_parameter(client: Client) -> None:
         "colour": "is not an accepted parameter",
         "limit": "must be a whole number from 1 to 100",
         "page": "must be a whole number from 1 to 1000000",
-        "sort": "must be one of: asc, desc",
+        "sort": "must be one of: asc, desc, price_asc, price_desc, title_asc, title_desc,"
+        " stock_asc, stock_desc",
     }
 
 

@@ -34,6 +34,7 @@ SOME_PRODUCT = {
 PUBLIC = {
     ("GET", "/api/products"),
     ("GET", "/api/products/{pid}"),
+    ("GET", "/api/categories"),
     ("POST", "/api/users"),
     ("POST", "/api/sessions/login"),
     ("POST", "/api/sessions/logout"),
@@ -58,6 +59,9 @@ PROTECTED: list[tuple[str, str, Any]] = [
     ("POST", "/api/products", SOME_PRODUCT),
     ("PUT", "/api/products/{pid}", {"price": 1.0}),
     ("DELETE", "/api/products/{pid}", None),
+    ("POST", "/api/products/{pid}/images", None),
+    ("PUT", "/api/products/{pid}/images", {"order": []}),
+    ("DELETE", "/api/products/{pid}/images/{n}", None),
     ("POST", "/api/tokens", {"name": "script"}),
     ("GET", "/api/tokens", None),
     ("DELETE", "/api/tokens/{tid}", None),
@@ -140,7 +144,7 @@ async def test_every_api_route_is_either_public_or_checked_here(client: Client) 
 async def test_anonymous_call_is_refused_with_401_json(
     client: Client, method: str, template: str, body: Any
 ) -> None:
-    path = template.format(cid=CID, pid=PID, uid=UID, tid=TID)
+    path = template.format(cid=CID, pid=PID, uid=UID, tid=TID, n=0)
     assert_error(*await call(client, method, path, body), 401)
 
 
@@ -165,6 +169,8 @@ async def test_user_cannot_do_what_only_an_admin_may(
         ("POST", "/api/products", product_body()),
         ("PUT", f"/api/products/{pid}", {"price": 0.01, "stock": 0}),
         ("DELETE", f"/api/products/{pid}", None),
+        ("PUT", f"/api/products/{pid}/images", {"order": []}),
+        ("DELETE", f"/api/products/{pid}/images/0", None),
         ("GET", "/api/users", None),
         ("DELETE", f"/api/users/{victim.user['_id']}", None),
         ("PUT", f"/api/users/{victim.user['_id']}/role", {"role": "admin"}),
@@ -176,7 +182,7 @@ async def test_user_cannot_do_what_only_an_admin_may(
         assert victim.user["email"] not in json.dumps(answer)
 
     assert await client.app[STORE].products.get(pid) == before
-    listing = await client.app[PRODUCTS].list(ProductQuery())
+    listing = await client.app[PRODUCTS].list(ProductQuery(), None)
     assert [product.id for product in listing.items] == [pid]
     assert (await victim.browser.get("/api/sessions/current")).status == 200
     for user in (client_user, victim.user):

@@ -63,6 +63,7 @@ TEMPLATES: dict[str, str] = {
     "unknown_parameter": "is not an accepted parameter",
     "repeated_parameter": "may be given only once",
     "whole_number_range": "must be a whole number from {min} to {max}",
+    "query_and_category": "names a category; give it once, as category or query",
 }
 FALLBACK = "is not valid"
 # A client-chosen field name (an unknown key) is shown, but never at any length.

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from enum import StrEnum
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, StrictBool, StrictInt, field_validator, model_validator
 
@@ -29,6 +30,11 @@ class Product:
     def price(self) -> float:
         return to_amount(self.price_cents)
 
+    @property
+    def available(self) -> bool:
+        """Available to buy: on sale (`status`) and in stock."""
+        return self.status and self.stock > 0
+
     def to_json(self) -> dict[str, Any]:
         return {
             "_id": self.id,
@@ -43,15 +49,56 @@ class Product:
         }
 
 
+LOW_STOCK = 5  # a product with this many or fewer left is low on stock
+
+
+class ProductSort(StrEnum):
+    """How a listing is ordered; ties (and no sort at all) go in creation order."""
+
+    PRICE_ASC = "price_asc"
+    PRICE_DESC = "price_desc"
+    TITLE_ASC = "title_asc"
+    TITLE_DESC = "title_desc"
+    STOCK_ASC = "stock_asc"
+    STOCK_DESC = "stock_desc"
+
+    @property
+    def field(self) -> str:
+        return self.value.rsplit("_", 1)[0]
+
+    @property
+    def descending(self) -> bool:
+        return self.value.endswith("_desc")
+
+
 @dataclass(frozen=True, slots=True)
 class ProductQuery:
-    """A parsed product listing request; at most one of category/available is set."""
+    """A parsed product listing request; every filter combines with the others.
+
+    `words` are normalised search prefixes (`shop.models.search.query_words`); `available`
+    True keeps products on sale and in stock, False the others; `include_hidden` False
+    leaves out products whose `status` is false (what shoppers see).
+    """
 
     limit: int = 10
     page: int = 1
-    sort: Literal["asc", "desc"] | None = None
+    sort: ProductSort | None = None
     category: str | None = None
     available: bool | None = None
+    words: tuple[str, ...] = ()
+    low_stock: bool = False
+    include_hidden: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryCount:
+    """A category as shoppers see it: its name and how many products they can see in it."""
+
+    name: str
+    count: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "count": self.count}
 
 
 def _price_range(cents: Cents) -> Cents:
@@ -78,7 +125,8 @@ Category = Annotated[Text, Field(min_length=1, max_length=100)]
 Price = Annotated[Amount, AfterValidator(_price_range)]
 Stock = Annotated[StrictInt, Field(ge=0, le=1_000_000_000)]
 Thumbnail = Annotated[Line, Field(min_length=1, max_length=500)]
-Thumbnails = Annotated[list[Thumbnail], Field(max_length=20)]
+MAX_THUMBNAILS = 20
+Thumbnails = Annotated[list[Thumbnail], Field(max_length=MAX_THUMBNAILS)]
 
 
 class ProductIn(Input):

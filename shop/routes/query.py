@@ -60,6 +60,18 @@ class Query:
             return raw
         return ""
 
+    def flag(self, name: str) -> bool | None:
+        """`true` or `false`; None when absent or empty."""
+        raw = self._values.get(name) or None
+        if raw is None or raw in ("true", "false"):
+            return None if raw is None else raw == "true"
+        self._errors.setdefault(name, phrase("bool_type"))
+        return None
+
+    def refuse(self, name: str, message: Message) -> None:
+        """Count a parameter as wrong for a reason of the caller's own."""
+        self._errors.setdefault(name, message)
+
     def check(self) -> None:
         """Invalid (400) naming every bad parameter, if any."""
         if self._errors:

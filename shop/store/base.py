@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from shop.store.carts import CartStore
+from shop.store.images import ImageStore
 from shop.store.products import ProductStore
 from shop.store.sessions import SessionStore
 from shop.store.throttle import ThrottleStore
@@ -42,6 +43,10 @@ class MissingProduct(StoreError):
     """An operation named a product that does not exist."""
 
 
+class ThumbnailsChanged(StoreError):
+    """A conditional product update found other thumbnails than the caller expected."""
+
+
 class MissingCart(StoreError):
     """An operation named a cart that does not exist."""
 
@@ -71,6 +76,7 @@ class Store(Protocol):
     carts: CartStore
     tokens: TokenStore
     throttle: ThrottleStore
+    images: ImageStore
 
     async def ping(self) -> None:
         """Return when the database answers; raise StoreUnavailable otherwise."""

@@ -11,9 +11,11 @@ import asyncio
 from pymongo import AsyncMongoClient
 from pymongo.errors import ConfigurationError
 
+from shop.settings import redact_url
 from shop.store.base import StoreUnavailable
 from shop.store.mongo.carts import MongoCarts
 from shop.store.mongo.docs import UNAVAILABLE, Doc
+from shop.store.mongo.images import MongoImages
 from shop.store.mongo.products import MongoProducts
 from shop.store.mongo.sessions import MongoSessions
 from shop.store.mongo.throttle import MongoThrottle
@@ -33,6 +35,7 @@ class MongoStore:
         self.users = MongoUsers(db)
         self.sessions = MongoSessions(db)
         self.carts = MongoCarts(db)
+        self.images = MongoImages(db)
         self.tokens = MongoTokens(db)
         self.throttle = MongoThrottle(db)
 
@@ -60,8 +63,9 @@ class MongoStore:
                     for host, port in client.topology_description.server_descriptions()
                 )
                 seconds = server_selection_timeout_ms / 1000
+                where = hosts or redact_url(url)
                 raise StoreUnavailable(
-                    f"cannot reach MongoDB at {hosts or url} within {seconds:g} s"
+                    f"cannot reach MongoDB at {where} within {seconds:g} s"
                 ) from None
             await store._prepare()
         except BaseException:
@@ -76,6 +80,7 @@ class MongoStore:
             self.users,
             self.sessions,
             self.carts,
+            self.images,
             self.tokens,
             self.throttle,
         )

@@ -13,6 +13,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import AutoReconnect, ConnectionFailure, ServerSelectionTimeoutError
 
 from shop.models.products import Product
+from shop.models.search import product_words, sort_key
 from shop.models.users import Role, User
 from shop.store.base import StoreUnavailable
 
@@ -80,7 +81,13 @@ def product_doc(product: Product) -> Doc:
         **{name: getattr(product, name) for name in PRODUCT_FIELDS},
         "category_key": product.category.lower(),
         "thumbnails": list(product.thumbnails),
+        **search_fields(product.title, product.description, product.code),
     }
+
+
+def search_fields(title: str, description: str, code: str) -> Doc:
+    """What a product document keeps for search and sorting (shop.models.search)."""
+    return {"search": product_words(title, description, code), "title_key": sort_key(title)}
 
 
 def product(doc: Doc) -> Product:
