@@ -10,8 +10,9 @@ from yarl import URL
 from shop.keys import PRODUCTS, USER
 from shop.models.listing import MAX_PAGE, MAX_PAGE_SIZE, Page
 from shop.models.products import Product, ProductQuery
-from shop.routes.common import int_param, path_id, query_params
+from shop.routes.common import path_id
 from shop.routes.listing import page_link, parse_product_query
+from shop.routes.query import Query
 from shop.views import render
 
 routes = web.RouteTableDef()
@@ -84,7 +85,9 @@ async def product(request: web.Request) -> web.Response:
 
 
 async def realtime_products(request: web.Request) -> web.Response:
-    number = int_param(query_params(request, REALTIME_PARAMS), "page", 1, 1, MAX_PAGE)
+    params = Query(request, REALTIME_PARAMS)
+    number = params.whole_number("page", 1, 1, MAX_PAGE)
+    params.check()
     query = ProductQuery(limit=MAX_PAGE_SIZE, page=number)
     page = await request.app[PRODUCTS].list(query, request[USER])
     context = {

@@ -8,16 +8,17 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from shop.errors import Invalid
 from shop.models.listing import MAX_PAGE, MAX_PAGE_SIZE, Page
+from shop.models.messages import phrase
 from shop.models.products import Product, ProductQuery, ProductSort
 from shop.models.search import query_words
 from shop.models.users import User
-from shop.routes.common import int_param, query_params
+from shop.routes.query import Query
 
 LISTING_PARAMS = frozenset(
     {"limit", "page", "sort", "query", "q", "category", "available", "low_stock"}
 )
+PAGING_PARAMS = frozenset({"limit", "page"})
 # The course's sort values order by price; the others name the field too.
 SORTS = {"asc": ProductSort.PRICE_ASC, "desc": ProductSort.PRICE_DESC} | {
     sort.value: sort for sort in ProductSort
@@ -26,47 +27,41 @@ MAX_SEARCH = 200
 MAX_CATEGORY = 100
 
 
+def parse_paging(query: Query) -> tuple[int, int]:
+    """`limit` (1 to 100, default 10) and `page` (from 1, default 1)."""
+    return (
+        query.whole_number("limit", 10, 1, MAX_PAGE_SIZE),
+        query.whole_number("page", 1, 1, MAX_PAGE),
+    )
+
+
 def parse_product_query(request: web.Request) -> ProductQuery:
     """The listing's parameters: `q` (search words), `category`, `available`, `low_stock`,
     `sort`, `limit`, `page`, and the course's `query` (a category, or `available`)."""
-    params = query_params(request, LISTING_PARAMS)
-    sort = params.get("sort") or None
-    if sort is not None and sort not in SORTS:
-        raise Invalid("sort: must be one of {sorts}", sorts=", ".join(SORTS))
-    category = _text(params, "category", MAX_CATEGORY) or None
-    available = _flag(params, "available")
-    legacy = _text(params, "query", MAX_CATEGORY)
+    params = Query(request, LISTING_PARAMS)
+    limit, page = parse_paging(params)
+    sort = params.choice("sort", tuple(SORTS))
+    category = params.text("category", MAX_CATEGORY) or None
+    available = params.flag("available")
+    legacy = params.text("query", MAX_CATEGORY)
+    words = query_words(params.text("q", MAX_SEARCH))
+    low_stock = params.flag("low_stock") is True
     if legacy.lower() == "available":
         available = True
     elif legacy:
         if category is not None and category.lower() != legacy.lower():
-            raise Invalid("query: names a category; give it once, as category or query")
+            params.refuse("query", phrase("query_and_category"))
         category = legacy
+    params.check()
     return ProductQuery(
-        limit=int_param(params, "limit", 10, 1, MAX_PAGE_SIZE),
-        page=int_param(params, "page", 1, 1, MAX_PAGE),
+        limit=limit,
+        page=page,
         sort=SORTS[sort] if sort is not None else None,
         category=category,
         available=available,
-        words=query_words(_text(params, "q", MAX_SEARCH)),
-        low_stock=_flag(params, "low_stock") is True,
+        words=words,
+        low_stock=low_stock,
     )
-
-
-def _text(params: dict[str, str], name: str, most: int) -> str:
-    value = params.get(name, "").strip()
-    if len(value) > most:
-        raise Invalid("{name}: must be at most {most} characters", name=name, most=most)
-    return value
-
-
-def _flag(params: dict[str, str], name: str) -> bool | None:
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return None
-    if raw not in ("true", "false"):
-        raise Invalid("{name}: must be true or false", name=name)
-    return raw == "true"
 
 
 def page_link(request: web.Request, page: int) -> str:

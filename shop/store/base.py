@@ -14,6 +14,8 @@ from shop.store.carts import CartStore
 from shop.store.images import ImageStore
 from shop.store.products import ProductStore
 from shop.store.sessions import SessionStore
+from shop.store.throttle import ThrottleStore
+from shop.store.tokens import TokenStore
 from shop.store.users import UserStore
 
 
@@ -31,6 +33,10 @@ class DuplicateKey(StoreError):
     def __init__(self, field: str) -> None:
         super().__init__(field)
         self.field = field
+
+
+class LastAdmin(StoreError):
+    """The change would leave the shop without an admin."""
 
 
 class MissingProduct(StoreError):
@@ -68,6 +74,8 @@ class Store(Protocol):
     users: UserStore
     sessions: SessionStore
     carts: CartStore
+    tokens: TokenStore
+    throttle: ThrottleStore
     images: ImageStore
 
     async def ping(self) -> None:

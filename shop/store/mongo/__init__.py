@@ -18,6 +18,8 @@ from shop.store.mongo.docs import UNAVAILABLE, Doc
 from shop.store.mongo.images import MongoImages
 from shop.store.mongo.products import MongoProducts
 from shop.store.mongo.sessions import MongoSessions
+from shop.store.mongo.throttle import MongoThrottle
+from shop.store.mongo.tokens import MongoTokens
 from shop.store.mongo.users import MongoUsers
 
 _NO_DATABASE = "SHOP_DATABASE_URL: the MongoDB URL must name a database, e.g. mongodb://host/shop"
@@ -34,6 +36,8 @@ class MongoStore:
         self.sessions = MongoSessions(db)
         self.carts = MongoCarts(db)
         self.images = MongoImages(db)
+        self.tokens = MongoTokens(db)
+        self.throttle = MongoThrottle(db)
 
     @classmethod
     async def open(cls, url: str, *, server_selection_timeout_ms: int = 5000) -> MongoStore:
@@ -71,7 +75,15 @@ class MongoStore:
 
     async def _prepare(self) -> None:
         # Idempotent: every start (or two at once) may run it.
-        aggregates = (self.products, self.users, self.sessions, self.carts, self.images)
+        aggregates = (
+            self.products,
+            self.users,
+            self.sessions,
+            self.carts,
+            self.images,
+            self.tokens,
+            self.throttle,
+        )
         await asyncio.gather(*(aggregate.prepare() for aggregate in aggregates))
 
     async def ping(self) -> None:

@@ -10,6 +10,8 @@ from shop.store.sqlite.engine import Engine
 from shop.store.sqlite.images import SQLiteImages
 from shop.store.sqlite.products import SQLiteProducts
 from shop.store.sqlite.sessions import SQLiteSessions
+from shop.store.sqlite.throttle import SQLiteThrottle
+from shop.store.sqlite.tokens import SQLiteTokens
 from shop.store.sqlite.users import SQLiteUsers
 
 
@@ -23,6 +25,8 @@ class SQLiteStore:
         self.sessions = SQLiteSessions(engine)
         self.carts = SQLiteCarts(engine)
         self.images = SQLiteImages(media)
+        self.tokens = SQLiteTokens(engine)
+        self.throttle = SQLiteThrottle(engine)
 
     @classmethod
     async def open(cls, path: str | Path, media: Path | None = None) -> SQLiteStore:
