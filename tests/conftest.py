@@ -74,8 +74,8 @@ def make_client(
 ) -> Callable[..., Awaitable[Client]]:
     """A client for the real app; keyword arguments override settings fields.
 
-    `settings` (and so the database) comes first: it is torn down last, after the apps
-    have closed their stores.
+    `settings` (so the database) comes first: set up before the app, torn down after it,
+    so the app's shutdown (which writes pending token use) still finds its database.
     """
 
     async def make(**overrides: Any) -> Client:

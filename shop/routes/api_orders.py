@@ -3,37 +3,43 @@ move every order."""
 
 from __future__ import annotations
 
+import logging
+import time
+
 from aiohttp import web
 
 from shop.errors import Invalid
 from shop.i18n import N_
-from shop.keys import ORDERS
-from shop.models.listing import MAX_PAGE, MAX_PAGE_SIZE
+from shop.keys import ORDERS, STORE
+from shop.models.fields import OBJECT_ID
+from shop.models.messages import phrase
 from shop.models.orders import (
     IDEMPOTENCY_KEY,
+    KEY_LIFE_SECONDS,
     OrderQuery,
     OrderStatus,
     OrderStatusIn,
     PurchaseIn,
 )
+from shop.periodic import every
 from shop.routes.common import (
-    int_param,
     json_response,
     path_id,
-    query_params,
     read_json,
     read_json_or_default,
     success,
 )
-from shop.routes.listing import listing_envelope
+from shop.routes.listing import PAGING_PARAMS, listing_envelope, parse_paging
+from shop.routes.query import Query
 from shop.security import current_user, requires
-from shop.service.ids import parse_id
 
+log = logging.getLogger("shop.orders")
 routes = web.RouteTableDef()
 
 KEY_HEADER = "Idempotency-Key"
 BAD_KEY = N_("Idempotency-Key: must be 1 to 255 visible ASCII characters")
-ORDER_PARAMS = frozenset({"limit", "page", "status", "user"})
+ORDER_PARAMS = PAGING_PARAMS | {"status", "user"}
+KEY_PURGE_INTERVAL = 3600.0
 
 
 def idempotency_key(request: web.Request) -> str | None:
@@ -46,15 +52,31 @@ def idempotency_key(request: web.Request) -> str | None:
     return values[0]
 
 
-def parse_status(raw: str, field: str = "status") -> OrderStatus:
-    try:
-        return OrderStatus(raw)
-    except ValueError:
-        raise Invalid(
-            N_("{field}: must be one of {choices}"),
-            field=field,
-            choices=", ".join(OrderStatus),
-        ) from None
+def parse_order_query(request: web.Request) -> OrderQuery:
+    """`limit`, `page`, `status` (one of the statuses) and `user` (an id)."""
+    params = Query(request, ORDER_PARAMS)
+    limit, page = parse_paging(params)
+    status = params.choice("status", tuple(OrderStatus))
+    user = params.text("user", 24).lower() or None
+    if user is not None and not OBJECT_ID.fullmatch(user):
+        params.refuse("user", phrase("object_id"))
+    params.check()
+    return OrderQuery(
+        limit=limit,
+        page=page,
+        status=OrderStatus(status) if status is not None else None,
+        user=user,
+    )
+
+
+# cleanup_ctx: forget purchases' Idempotency-Keys a day after their first use (a
+# backend that expires them by itself answers 0).
+purge_expired_keys = every(
+    KEY_PURGE_INTERVAL,
+    lambda app: app[STORE].orders.purge_keys(time.time() - KEY_LIFE_SECONDS),
+    log,
+    "purge expired Idempotency-Keys",
+)
 
 
 @routes.post("/api/carts/{cid}/purchase")
@@ -70,15 +92,7 @@ async def purchase(request: web.Request) -> web.Response:
 @routes.get("/api/orders")
 @requires()
 async def list_orders(request: web.Request) -> web.Response:
-    params = query_params(request, ORDER_PARAMS)
-    status = params.get("status")
-    user = params.get("user")
-    query = OrderQuery(
-        limit=int_param(params, "limit", 10, 1, MAX_PAGE_SIZE),
-        page=int_param(params, "page", 1, 1, MAX_PAGE),
-        status=parse_status(status) if status else None,
-        user=parse_id(user, "user") if user else None,
-    )
+    query = parse_order_query(request)
     page = await request.app[ORDERS].list(current_user(request), query)
     return json_response(listing_envelope(request, page))
 

@@ -7,6 +7,7 @@ import secrets
 
 from aiohttp import web
 
+from shop.bodies import form
 from shop.errors import Conflict, Forbidden, Invalid
 from shop.i18n import N_
 from shop.keys import CARTS, ORDERS
@@ -20,10 +21,11 @@ from shop.models.orders import (
     PurchaseIn,
 )
 from shop.routes.api_orders import BAD_KEY
-from shop.routes.common import int_param, path_id, query_params
+from shop.routes.common import path_id
 from shop.routes.forms import FormErrors, parse_form, poster, read_form
 from shop.routes.layout import flash
 from shop.routes.listing import pagination
+from shop.routes.query import Query
 from shop.security import current_user
 from shop.views import render
 
@@ -64,6 +66,7 @@ async def checkout(request: web.Request) -> web.Response:
 
 
 @routes.post("/carts/{cid}/purchase")
+@form
 async def purchase(request: web.Request) -> web.Response:
     cid = path_id(request, "cid")
     user = poster(request, _cart_path(cid))
@@ -111,7 +114,9 @@ async def purchase(request: web.Request) -> web.Response:
 @routes.get("/orders", name="orders")
 async def orders(request: web.Request) -> web.Response:
     user = current_user(request)
-    page_no = int_param(query_params(request, frozenset({"page"})), "page", 1, 1, MAX_PAGE)
+    params = Query(request, frozenset({"page"}))
+    page_no = params.whole_number("page", 1, 1, MAX_PAGE)
+    params.check()
     query = OrderQuery(limit=ORDERS_PER_PAGE, page=page_no, user=user.id)
     page = await request.app[ORDERS].list(user, query)
     context = {"page": page, "status_labels": STATUS_LABELS, **pagination(request, page)}
@@ -132,6 +137,7 @@ async def order(request: web.Request) -> web.Response:
 
 
 @routes.post("/orders/{oid}/status")
+@form
 async def set_status(request: web.Request) -> web.Response:
     oid = path_id(request, "oid")
     user = poster(request, _order_path(oid))

@@ -46,7 +46,7 @@ def answer(outcome: Outcome, cid: str) -> dict[str, Any]:
         case Refusal.NOT_OWNER:
             raise Forbidden(N_("only the cart's owner can buy it"))
         case Refusal.EMPTY:
-            raise Invalid(N_("cart {cid} is empty: there is nothing to buy"), cid=cid)
+            raise Invalid(N_("cart: is empty, there is nothing to buy"))
         case Refusal.NOTHING_FILLED:
             raise Conflict(
                 N_("no line of the cart can be bought now"),

@@ -12,9 +12,12 @@ from typing import Protocol
 
 from shop.models.orders import OrderStatus
 from shop.store.carts import CartStore
+from shop.store.images import ImageStore
 from shop.store.orders import OrderStore
 from shop.store.products import ProductStore
 from shop.store.sessions import SessionStore
+from shop.store.throttle import ThrottleStore
+from shop.store.tokens import TokenStore
 from shop.store.users import UserStore
 
 
@@ -34,8 +37,16 @@ class DuplicateKey(StoreError):
         self.field = field
 
 
+class LastAdmin(StoreError):
+    """The change would leave the shop without an admin."""
+
+
 class MissingProduct(StoreError):
     """An operation named a product that does not exist."""
+
+
+class ThumbnailsChanged(StoreError):
+    """A conditional product update found other thumbnails than the caller expected."""
 
 
 class MissingCart(StoreError):
@@ -85,6 +96,9 @@ class Store(Protocol):
     users: UserStore
     sessions: SessionStore
     carts: CartStore
+    tokens: TokenStore
+    throttle: ThrottleStore
+    images: ImageStore
     orders: OrderStore
 
     async def ping(self) -> None:
