@@ -14,6 +14,7 @@ from shop.keys import (
     CARTS,
     HUB,
     IMAGES,
+    ORDERS,
     PASSWORDS,
     PRODUCTS,
     SETTINGS,
@@ -27,6 +28,7 @@ from shop.realtime import Hub
 from shop.routes import (
     api_carts,
     api_images,
+    api_orders,
     api_products,
     api_sessions,
     api_tokens,
@@ -42,6 +44,7 @@ from shop.security import PasswordHasher, origin_middleware, purge_throttle_wind
 from shop.server import use_shop_handler
 from shop.service.carts import CartService
 from shop.service.images import ImageService
+from shop.service.orders import OrderService
 from shop.service.products import ProductService
 from shop.service.throttle import Limits, Throttle
 from shop.service.tokens import TokenService, TokenUsage
@@ -82,6 +85,7 @@ async def store_context(app: web.Application) -> AsyncIterator[None]:
     usage = TokenUsage(store, settings.token_touch_interval)
     app[PRODUCTS] = ProductService(store, app[HUB])
     app[CARTS] = CartService(store, app[HUB])
+    app[ORDERS] = OrderService(store, app[HUB])
     app[USERS] = UserService(store, app[PASSWORDS], app[THROTTLE], app[HUB])
     app[IMAGES] = ImageService(store, app[HUB], settings.image_workers)
     app[TOKENS] = TokenService(store, app[THROTTLE], usage)
@@ -119,6 +123,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(store_context)
     app.cleanup_ctx.append(purge_expired_sessions)
     app.cleanup_ctx.append(purge_throttle_windows)
+    app.cleanup_ctx.append(api_orders.purge_expired_keys)
     app.cleanup_ctx.append(media.sweep_images)
     app.on_shutdown.append(close_websockets)
     app.on_response_prepare.append(add_security_headers)
@@ -127,6 +132,7 @@ def create_app(settings: Settings) -> web.Application:
         api_products,
         api_images,
         api_carts,
+        api_orders,
         api_users,
         api_sessions,
         api_tokens,

@@ -108,6 +108,12 @@ class UnsupportedMediaType(ShopError):
     status = 415
 
 
+class Unprocessable(ShopError):
+    """Well-formed, but contradicting what the request claims (a reused Idempotency-Key)."""
+
+    status = 422
+
+
 class TooManyRequests(ShopError):
     status = 429
 

@@ -20,6 +20,7 @@ CARTS = web.AppKey["CartService"]("shop.carts")
 USERS = web.AppKey["UserService"]("shop.users")
 TOKENS = web.AppKey["TokenService"]("shop.tokens")
 IMAGES = web.AppKey["ImageService"]("shop.images")
+ORDERS = web.AppKey["OrderService"]("shop.orders")
 
 # This request's cookie session (loaded by shop.sessions.session_middleware).
 SESSION = web.RequestKey("shop.session", Session)

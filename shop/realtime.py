@@ -40,7 +40,9 @@ class Subscriber:
         "_outbox",
         "_sender",
         "_transport",
+        "admin",
         "cart",
+        "orders",
         "products",
         "session",
         "uid",
@@ -54,12 +56,17 @@ class Subscriber:
         *,
         session: str | None = None,
         transport: asyncio.BaseTransport | None = None,
+        admin: bool = False,
     ) -> None:
         self.ws = ws
         self.uid = uid
         self.session = session  # the session record's key, so one logout ends only its sockets
+        # An admin's socket also gets every order's events. A role change ends the user's
+        # sessions, and so their sockets: the flag never outlives the role.
+        self.admin = admin
         self.products = True
         self.cart = uid is not None
+        self.orders = uid is not None
         self._transport = transport  # aborted when a close cannot complete
         # None tells the sender to stop.
         self._outbox: asyncio.Queue[str | None] = asyncio.Queue(OUTBOX_SIZE)
@@ -69,7 +76,8 @@ class Subscriber:
 
     @property
     def topics(self) -> list[str]:
-        return [name for name, on in (("products", self.products), ("cart", self.cart)) if on]
+        following = (("products", self.products), ("cart", self.cart), ("orders", self.orders))
+        return [name for name, on in following if on]
 
     @property
     def open(self) -> bool:
@@ -178,6 +186,7 @@ class Hub:
     def __init__(self) -> None:
         self._subscribers: set[Subscriber] = set()
         self._by_user: defaultdict[str, set[Subscriber]] = defaultdict(set)
+        self._admins: set[Subscriber] = set()
         self._product_listeners: list[Callable[[dict[str, Any]], None]] = []
 
     def __len__(self) -> int:
@@ -187,6 +196,8 @@ class Hub:
         self._subscribers.add(subscriber)
         if subscriber.uid is not None:
             self._by_user[subscriber.uid].add(subscriber)
+        if subscriber.admin:
+            self._admins.add(subscriber)
         subscriber.start()
 
     async def remove(self, subscriber: Subscriber) -> None:
@@ -196,6 +207,7 @@ class Hub:
 
     def _detach(self, subscriber: Subscriber) -> None:
         self._subscribers.discard(subscriber)
+        self._admins.discard(subscriber)
         if subscriber.uid is not None:
             mine = self._by_user.get(subscriber.uid)
             if mine is not None:
@@ -214,6 +226,10 @@ class Hub:
 
     def publish_user(self, uid: str, event: dict[str, Any]) -> None:
         self._deliver([s for s in self._by_user.get(uid, ()) if s.cart], event)
+
+    def publish_order(self, uid: str, event: dict[str, Any]) -> None:
+        readers = {*self._by_user.get(uid, ()), *self._admins}
+        self._deliver([s for s in readers if s.orders], event)
 
     def _deliver(self, subscribers: list[Subscriber], event: dict[str, Any]) -> None:
         if not subscribers:

@@ -160,6 +160,14 @@ async def new_browser(client: Client) -> AsyncIterator[Callable[[], Awaitable[Cl
         await other.session.close()
 
 
+@pytest.fixture
+async def admin_browser(new_browser: Callable[[], Awaitable[Client]]) -> Client:
+    """Another browser, logged in as an admin: it creates the products the tests need."""
+    browser = await new_browser()
+    await Auth(browser).admin()
+    return browser
+
+
 def product_fields(**fields: Any) -> dict[str, Any]:
     """A valid product body with a unique code; keyword arguments override fields."""
     return {

@@ -84,3 +84,14 @@ async def error(response: ClientResponse, status: int, names: str = "") -> str:
     body = await response.json()
     assert_error_body(body, status, names)
     return body["error"]
+
+
+async def error_with(response: ClientResponse, status: int, *keys: str) -> dict[str, Any]:
+    """The whole error envelope with the expected status, holding exactly these extra keys."""
+    assert response.status == status, await response.text()
+    assert response.content_type == "application/json"
+    body = await response.json()
+    assert body.keys() == {"status", "error", *keys}
+    assert body["status"] == "error"
+    assert isinstance(body["error"], str)
+    return body

@@ -116,7 +116,9 @@ async def test_lines_hold_the_full_product_in_insertion_order(
     for product in products:
         await success(await shop.client.post(shop.line(product["_id"]), json={"quantity": 2}))
     cart = await success(await shop.client.get(shop.cart))
-    assert cart["products"] == [{"product": product, "quantity": 2} for product in products]
+    assert cart["products"] == [
+        {"product": product, "quantity": 2, "available": product["stock"]} for product in products
+    ]
 
 
 async def test_adding_to_an_existing_line_keeps_its_place(
@@ -328,6 +330,18 @@ async def test_add_to_a_product_without_stock_is_409(
     empty = (await shop.product(product_body(stock=0)))["_id"]
     await error(await shop.client.post(shop.line(empty)), 409, "quantity")
     assert await shop.lines() == []
+
+
+async def test_adding_to_a_line_never_takes_it_past_ten_thousand(
+    shop: Shop, product_body: ProductBody
+) -> None:
+    plenty = (await shop.product(product_body(stock=50_000)))["_id"]
+    await success(await shop.client.post(shop.line(plenty), json={"quantity": 9_999}))
+    await error(await shop.client.post(shop.line(plenty), json={"quantity": 2}), 409, "10000")
+    assert await shop.lines() == [(plenty, 9_999)]
+    await success(await shop.client.post(shop.line(plenty), json={"quantity": 1}))
+    await error(await shop.client.post(shop.line(plenty)), 409, "quantity")
+    assert await shop.lines() == [(plenty, 10_000)]
 
 
 async def test_put_line_over_stock_is_409_and_changes_nothing(

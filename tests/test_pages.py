@@ -75,14 +75,6 @@ async def create_product(client: Client, body: dict[str, Any]) -> dict[str, Any]
 
 
 @pytest.fixture
-async def admin_browser(new_browser: NewBrowser) -> Client:
-    """Another browser, logged in as an admin: it creates the products the tests need."""
-    browser = await new_browser()
-    await Auth(browser).admin()
-    return browser
-
-
-@pytest.fixture
 async def product(admin_browser: Client, product_body: ProductBody) -> dict[str, Any]:
     return await create_product(admin_browser, product_body())
 

@@ -23,6 +23,7 @@ CID = "0123456789abcdef01234567"
 PID = "fedcba9876543210fedcba98"
 UID = "00112233445566778899aabb"
 TID = "aabbccddeeff001122334455"
+OID = "bbccddeeff00112233445566"
 SOME_PRODUCT = {
     "title": "Mate",
     "code": "M-1",
@@ -65,6 +66,10 @@ PROTECTED: list[tuple[str, str, Any]] = [
     ("POST", "/api/tokens", {"name": "script"}),
     ("GET", "/api/tokens", None),
     ("DELETE", "/api/tokens/{tid}", None),
+    ("POST", "/api/carts/{cid}/purchase", None),
+    ("GET", "/api/orders", None),
+    ("GET", "/api/orders/{oid}", None),
+    ("PUT", "/api/orders/{oid}", {"status": "cancelled"}),
 ]
 
 
@@ -144,7 +149,7 @@ async def test_every_api_route_is_either_public_or_checked_here(client: Client) 
 async def test_anonymous_call_is_refused_with_401_json(
     client: Client, method: str, template: str, body: Any
 ) -> None:
-    path = template.format(cid=CID, pid=PID, uid=UID, tid=TID, n=0)
+    path = template.format(cid=CID, pid=PID, uid=UID, tid=TID, n=0, oid=OID)
     assert_error(*await call(client, method, path, body), 401)
 
 
@@ -238,6 +243,62 @@ async def test_another_user_cannot_be_deleted(client: Client, auth: Auth, victim
     assert_error(*await call(client, "DELETE", f"/api/users/{victim.user['_id']}"), 403, 404)
     assert (await victim.browser.get("/api/sessions/current")).status == 200
     assert await client.app[STORE].users.get(victim.user["_id"]) is not None
+
+
+# ---- orders -----------------------------------------------------------------------------
+
+
+async def victims_order(client: Client, victim: Victim) -> dict[str, Any]:
+    """The victim buys their cart; their order."""
+    response = await victim.browser.post(f"/api/carts/{victim.user['cart']}/purchase")
+    assert response.status == 201, await response.text()
+    return (await response.json())["payload"]["order"]
+
+
+async def test_another_users_cart_cannot_be_bought(
+    client: Client, auth: Auth, victim: Victim
+) -> None:
+    await auth.user()
+    stock = (await client.app[STORE].products.get(victim.pid)).stock
+    before = await victims_cart(victim)
+    path = f"/api/carts/{victim.user['cart']}/purchase"
+    status, answer = await call(client, "POST", path, None, {"Idempotency-Key": "steal"})
+    assert_error(status, answer, 403, 404)
+    assert victim.title not in json.dumps(answer)
+    assert await victims_cart(victim) == before
+    assert (await client.app[STORE].products.get(victim.pid)).stock == stock
+
+
+async def test_another_users_orders_cannot_be_read_or_cancelled(
+    client: Client, auth: Auth, victim: Victim
+) -> None:
+    await auth.user()
+    order = await victims_order(client, victim)
+    attempts = [
+        ("GET", f"/api/orders/{order['_id']}", None),
+        ("PUT", f"/api/orders/{order['_id']}", {"status": "cancelled"}),
+        ("GET", f"/api/orders?user={victim.user['_id']}", None),
+    ]
+    for method, path, body in attempts:
+        status, answer = await call(client, method, path, body)
+        assert_error(status, answer, 403, 404)
+        for secret in (victim.title, victim.user["email"], order["code"]):
+            assert secret not in json.dumps(answer)
+    status, own = await call(client, "GET", "/api/orders")
+    assert (status, own["payload"]) == (200, [])
+    response = await victim.browser.get(f"/api/orders/{order['_id']}")
+    assert (await response.json())["payload"]["status"] == "placed"
+
+
+async def test_buyer_cannot_mark_their_own_order_paid_or_shipped(
+    client: Client, victim: Victim
+) -> None:
+    order = await victims_order(client, victim)
+    for status in ("paid", "shipped", "delivered"):
+        response = await victim.browser.put(f"/api/orders/{order['_id']}", json={"status": status})
+        assert_error(response.status, await response.json(), 403)
+    response = await victim.browser.get(f"/api/orders/{order['_id']}")
+    assert (await response.json())["payload"]["status"] == "placed"
 
 
 # ---- mass assignment ----------------------------------------------------------------
@@ -470,3 +531,16 @@ async def test_get_never_changes_a_cart(client: Client, shopper: Shopper) -> Non
         response = await client.get(path, params={"quantity": "1"})
         assert response.status in (404, 405)
     assert await cart_lines(client, shopper) == []
+
+
+async def test_neither_get_nor_a_cross_site_post_buys_a_cart(
+    client: Client, shopper: Shopper
+) -> None:
+    await call(client, "POST", shopper.line, {"quantity": 1})
+    purchase = f"/api/carts/{shopper.user['cart']}/purchase"
+    assert (await client.get(purchase)).status == 405
+    status, answer = await call(client, "POST", purchase, None, {"Origin": EVIL})
+    assert_error(status, answer, 403)
+    assert len(await cart_lines(client, shopper)) == 1
+    status, orders = await call(client, "GET", "/api/orders")
+    assert orders["payload"] == []

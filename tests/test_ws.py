@@ -129,12 +129,13 @@ async def test_anonymous_socket_gets_hello_then_product_created(
     assert await next_event(ws) == {"type": "product.created", "product": product}
 
 
-async def test_socket_with_a_session_follows_products_and_its_cart(
+async def test_socket_with_a_session_follows_products_its_cart_and_its_orders(
     client: Client, auth: Auth, connect: Connect
 ) -> None:
     user = await auth.user()
     _, hello = await connect(client)
-    assert hello == {"type": "hello", "user": user["_id"], "topics": ["products", "cart"]}
+    topics = ["products", "cart", "orders"]
+    assert hello == {"type": "hello", "user": user["_id"], "topics": topics}
 
 
 async def test_handshake_from_a_foreign_origin_is_refused_with_403(
@@ -257,6 +258,70 @@ async def test_cart_topic_needs_a_session(
     # Still subscribed as before.
     await success(admin.put(f"/api/products/{pid}", json={"stock": 3}))
     assert (await next_event(ws))["type"] == "product.updated"
+
+
+# ---- order events ----------------------------------------------------------------------
+
+
+async def test_purchase_announces_stock_the_cart_and_the_order(
+    client: Client, auth: Auth, new_browser: NewBrowser, admin: Client, pid: str, connect: Connect
+) -> None:
+    user = await auth.user()
+    stranger = await new_browser()
+    await Auth(stranger).user()
+    mine, _ = await connect(client)
+    admins, _ = await connect(admin)
+    theirs, _ = await connect(stranger)
+    await success(client.post(f"/api/carts/{user['cart']}/product/{pid}", json={"quantity": 3}))
+    assert (await next_event(mine))["type"] == "cart.updated"
+
+    payload = await success(client.post(f"/api/carts/{user['cart']}/purchase"), 201)
+    stock = payload["order"]["lines"][0]["quantity"]
+    product = await success(client.get(f"/api/products/{pid}"))
+    assert product["stock"] == 100 - stock
+    assert await next_event(mine) == {"type": "product.updated", "product": product}
+    assert await next_event(mine) == {"type": "cart.updated", "cart": payload["cart"]}
+    assert await next_event(mine) == {"type": "order.updated", "order": payload["order"]}
+    assert await next_event(admins) == {"type": "product.updated", "product": product}
+    assert await next_event(admins) == {"type": "order.updated", "order": payload["order"]}
+    # Had the order reached the stranger, it would be queued before this product event.
+    assert await next_event(theirs) == {"type": "product.updated", "product": product}
+    await success(admin.put(f"/api/products/{pid}", json={"stock": 50}))
+    assert (await next_event(theirs))["product"]["stock"] == 50
+
+
+async def test_status_change_reaches_the_owner_and_admins_and_a_cancel_the_stock(
+    client: Client, auth: Auth, new_browser: NewBrowser, admin: Client, pid: str, connect: Connect
+) -> None:
+    user = await auth.user()
+    await success(client.post(f"/api/carts/{user['cart']}/product/{pid}", json={"quantity": 2}))
+    order = (await success(client.post(f"/api/carts/{user['cart']}/purchase"), 201))["order"]
+    other_admin = await new_browser()
+    await Auth(other_admin).admin()
+    stranger = await new_browser()
+    await Auth(stranger).user()
+    mine, _ = await connect(client)
+    admins = [(await connect(admin))[0], (await connect(other_admin))[0]]
+    theirs, _ = await connect(stranger)
+
+    paid = await success(admin.put(f"/api/orders/{order['_id']}", json={"status": "paid"}))
+    for ws in (mine, *admins):
+        assert await next_event(ws) == {"type": "order.updated", "order": paid}
+
+    await success(admin.put(f"/api/orders/{order['_id']}", json={"status": "cancelled"}))
+    product = await success(client.get(f"/api/products/{pid}"))
+    assert product["stock"] == 100
+    for ws in (mine, *admins, theirs):
+        assert await next_event(ws) == {"type": "product.updated", "product": product}
+    for ws in (mine, *admins):
+        event = await next_event(ws)
+        assert (event["type"], event["order"]["status"]) == ("order.updated", "cancelled")
+
+
+async def test_orders_topic_needs_a_session(client: Client, connect: Connect) -> None:
+    ws, _ = await connect(client)
+    answer = await ask(ws, {"type": "subscribe", "topics": ["orders"]})
+    assert answer == {"type": "error", "error": "topics: orders needs a session"}
 
 
 # ---- the admin's actions ---------------------------------------------------------------
@@ -397,8 +462,8 @@ async def test_ping_gets_pong(client: Client, connect: Connect) -> None:
         ('{"type": "subscribe"}', "topics: is required"),
         ('{"type": "subscribe", "topics": "products"}', "topics: must be a list"),
         (
-            '{"type": "subscribe", "topics": ["orders"]}',
-            "topics.0: must be one of: products, cart",
+            '{"type": "subscribe", "topics": ["secrets"]}',
+            "topics.0: must be one of: products, cart, orders",
         ),
         ('{"type": "subscribe", "topics": {"$ne": 1}}', "topics: must be a list"),
     ],

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 from yarl import URL
 
 from shop.keys import PRODUCTS, USER
-from shop.models.listing import MAX_PAGE, MAX_PAGE_SIZE, Page
+from shop.models.listing import MAX_PAGE, MAX_PAGE_SIZE
 from shop.models.products import Product, ProductQuery
 from shop.routes.common import path_id
-from shop.routes.listing import page_link, parse_product_query
+from shop.routes.listing import pagination, parse_product_query
 from shop.routes.query import Query
 from shop.views import render
 
@@ -25,32 +23,9 @@ BLANK_PRODUCT = Product(
 )
 
 
-def page_numbers(current: int, total: int, spread: int = 2) -> list[int | None]:
-    """The pages to link: the first, the last and those around `current`; None is a gap."""
-    wanted = {1, total, *range(current - spread, current + spread + 1)}
-    numbers: list[int | None] = []
-    previous = 0
-    for number in sorted(n for n in wanted if 1 <= n <= total):
-        if number > previous + 1:
-            numbers.append(None)
-        numbers.append(number)
-        previous = number
-    return numbers
-
-
 @routes.get("/")
 async def home(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(location="/products")
-
-
-def pagination(request: web.Request, page: Page[Product]) -> dict[str, Any]:
-    """The page links under a listing: previous, next and the numbers around this one."""
-    numbers = page_numbers(page.page, page.total_pages)
-    return {
-        "prev_link": page_link(request, page.page - 1) if page.page > 1 else None,
-        "next_link": page_link(request, page.page + 1) if page.page < page.total_pages else None,
-        "page_links": [(n, page_link(request, n) if n else None) for n in numbers],
-    }
 
 
 @routes.get("/products", name="products")

@@ -3,16 +3,15 @@ and the catalogue page so both accept exactly the same parameters."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from aiohttp import web
 
 from shop.models.listing import MAX_PAGE, MAX_PAGE_SIZE, Page
 from shop.models.messages import phrase
-from shop.models.products import Product, ProductQuery, ProductSort
+from shop.models.products import ProductQuery, ProductSort
 from shop.models.search import query_words
-from shop.models.users import User
 from shop.routes.query import Query
 
 LISTING_PARAMS = frozenset(
@@ -71,13 +70,40 @@ def page_link(request: web.Request, page: int) -> str:
     return f"{request.path}?{urlencode(query)}"
 
 
-def listing_envelope(request: web.Request, page: Page[Product] | Page[User]) -> dict[str, Any]:
+class Listed(Protocol):
+    def to_json(self) -> dict[str, Any]: ...
+
+
+def page_numbers(current: int, total: int, spread: int = 2) -> list[int | None]:
+    """The pages to link: the first, the last and those around `current`; None is a gap."""
+    wanted = {1, total, *range(current - spread, current + spread + 1)}
+    numbers: list[int | None] = []
+    previous = 0
+    for number in sorted(n for n in wanted if 1 <= n <= total):
+        if number > previous + 1:
+            numbers.append(None)
+        numbers.append(number)
+        previous = number
+    return numbers
+
+
+def pagination(request: web.Request, page: Page[Any]) -> dict[str, Any]:
+    """What a page's pagination macro shows: links to the neighbours and to page numbers."""
+    numbers = page_numbers(page.page, page.total_pages)
+    return {
+        "prev_link": page_link(request, page.page - 1) if page.page > 1 else None,
+        "next_link": page_link(request, page.page + 1) if page.page < page.total_pages else None,
+        "page_links": [(n, page_link(request, n) if n else None) for n in numbers],
+    }
+
+
+def listing_envelope(request: web.Request, page: Page[Listed]) -> dict[str, Any]:
     """The seed's paginated answer: the items and how to reach the pages around them."""
     has_prev = page.page > 1
     has_next = page.page < page.total_pages
     return {
         "status": "success",
-        "payload": [product.to_json() for product in page.items],
+        "payload": [item.to_json() for item in page.items],
         "totalPages": page.total_pages,
         "prevPage": page.page - 1 if has_prev else None,
         "nextPage": page.page + 1 if has_next else None,

@@ -1,8 +1,9 @@
 """GET /ws: live product and cart events, and the admin's product actions, on one socket.
 
 Server to client, always JSON objects with a `type`: `hello` first, then `product.created`,
-`product.updated`, `product.deleted`, `cart.updated` (the session's own cart only), and
-the replies `pong`, `ack` and `error`. Client to server: `ping`, `subscribe`, and for
+`product.updated`, `product.deleted`, `cart.updated` (the session's own cart only),
+`order.updated` (the user's own orders; every order for an admin), and the replies `pong`,
+`ack` and `error`. Client to server: `ping`, `subscribe`, and for
 admins `product.create` and `product.delete`. A bad message gets an `error` and the socket
 stays open; flooding it gets an `error` and a close.
 """
@@ -34,7 +35,7 @@ MAX_MESSAGE = 4096  # bytes; a bigger message closes the socket with MESSAGE_TOO
 RATE = 20.0  # messages per second a client may send on average...
 BURST = 40  # ...and at once
 
-Topic = Literal["products", "cart"]
+Topic = Literal["products", "cart", "orders"]
 
 
 class Envelope(BaseModel):
@@ -50,7 +51,7 @@ class Ping(Input):
 
 class Subscribe(Input):
     type: Literal["subscribe"]
-    topics: Annotated[list[Topic], Field(max_length=2)]
+    topics: Annotated[list[Topic], Field(max_length=3)]
 
 
 class CreateProduct(Input):
@@ -113,10 +114,12 @@ async def answer(request: web.Request, subscriber: Subscriber, raw: str) -> dict
             case Ping():
                 return {"type": "pong"}
             case Subscribe(topics=topics):
-                if "cart" in topics and subscriber.uid is None:
-                    raise Forbidden("topics: cart needs a session")
+                for private in ("cart", "orders"):
+                    if private in topics and subscriber.uid is None:
+                        raise Forbidden("topics: {topic} needs a session", topic=private)
                 subscriber.products = "products" in topics
                 subscriber.cart = "cart" in topics
+                subscriber.orders = "orders" in topics
                 return {"type": "ack", "action": "subscribe", "topics": subscriber.topics}
             case CreateProduct(product=data):
                 product = await request.app[PRODUCTS].create(data)
@@ -149,6 +152,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
         user.id if user is not None else None,
         session=request[SESSION_ID],
         transport=request.transport,
+        admin=is_admin(user),
     )
     hub = request.app[HUB]
     # Queued before the subscriber joins the hub, so it is the first message out.

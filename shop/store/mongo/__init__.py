@@ -16,6 +16,7 @@ from shop.store.base import StoreUnavailable
 from shop.store.mongo.carts import MongoCarts
 from shop.store.mongo.docs import UNAVAILABLE, Doc
 from shop.store.mongo.images import MongoImages
+from shop.store.mongo.orders import MongoOrders
 from shop.store.mongo.products import MongoProducts
 from shop.store.mongo.sessions import MongoSessions
 from shop.store.mongo.throttle import MongoThrottle
@@ -38,6 +39,7 @@ class MongoStore:
         self.images = MongoImages(db)
         self.tokens = MongoTokens(db)
         self.throttle = MongoThrottle(db)
+        self.orders = MongoOrders(db, self.carts)
 
     @classmethod
     async def open(cls, url: str, *, server_selection_timeout_ms: int = 5000) -> MongoStore:
@@ -85,6 +87,8 @@ class MongoStore:
             self.throttle,
         )
         await asyncio.gather(*(aggregate.prepare() for aggregate in aggregates))
+        # After the others: its recovery pass reads products whose prices are converted.
+        await self.orders.prepare()
 
     async def ping(self) -> None:
         try:
@@ -93,4 +97,7 @@ class MongoStore:
             raise StoreUnavailable(str(exc)) from exc
 
     async def close(self) -> None:
-        await self.client.close()
+        try:
+            await self.orders.close()
+        finally:
+            await self.client.close()

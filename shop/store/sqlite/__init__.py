@@ -8,6 +8,7 @@ from shop.store.products import ProductStore
 from shop.store.sqlite.carts import SQLiteCarts
 from shop.store.sqlite.engine import Engine
 from shop.store.sqlite.images import SQLiteImages
+from shop.store.sqlite.orders import SQLiteOrders
 from shop.store.sqlite.products import SQLiteProducts
 from shop.store.sqlite.sessions import SQLiteSessions
 from shop.store.sqlite.throttle import SQLiteThrottle
@@ -27,6 +28,7 @@ class SQLiteStore:
         self.images = SQLiteImages(media)
         self.tokens = SQLiteTokens(engine)
         self.throttle = SQLiteThrottle(engine)
+        self.orders = SQLiteOrders(engine)
 
     @classmethod
     async def open(cls, path: str | Path, media: Path | None = None) -> SQLiteStore:
