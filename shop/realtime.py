@@ -215,6 +215,9 @@ class Hub:
     def publish_user(self, uid: str, event: dict[str, Any]) -> None:
         self._deliver([s for s in self._by_user.get(uid, ()) if s.cart], event)
 
+    def listening(self, uid: str) -> bool:
+        return any(s.cart for s in self._by_user.get(uid, ()))
+
     def _deliver(self, subscribers: list[Subscriber], event: dict[str, Any]) -> None:
         if not subscribers:
             return  # most changes have nobody listening: skip the encoding too
