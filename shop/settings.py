@@ -33,6 +33,9 @@ class Settings:
     argon2_memory_kib: int = 19 * 1024
     client_max_size: int = 64 * 1024
     trust_forwarded: bool = False
+    # A test hook, never read from the environment: PyMongo monitoring listeners given to
+    # the MongoDB client (the tests count round trips with a CommandListener).
+    mongo_listeners: tuple[object, ...] = ()
 
     @property
     def is_mongo(self) -> bool:
