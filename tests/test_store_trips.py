@@ -18,16 +18,32 @@ from tests.envelopes import NewBrowser, success
 ProductBody = Callable[..., dict[str, Any]]
 
 
-class Commands(monitoring.CommandListener):
-    """Every command the MongoDB client sends, as (name, collection), while recording."""
+class Recorder[T]:
+    """What happened while recording: `with recorder.record() as seen: ...`."""
 
     def __init__(self) -> None:
-        self.sent: list[tuple[str, str]] = []
+        self.seen: list[T] = []
         self.recording = False
 
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
+    def note(self, what: T) -> None:
         if self.recording:
-            self.sent.append((event.command_name, str(event.command.get(event.command_name))))
+            self.seen.append(what)
+
+    @contextmanager
+    def record(self) -> Iterator[list[T]]:
+        self.seen = []
+        self.recording = True
+        try:
+            yield self.seen
+        finally:
+            self.recording = False
+
+
+class Commands(Recorder[tuple[str, str]], monitoring.CommandListener):
+    """Every command the MongoDB client sends, as (name, collection)."""
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        self.note((event.command_name, str(event.command.get(event.command_name))))
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         pass
@@ -35,22 +51,12 @@ class Commands(monitoring.CommandListener):
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
         pass
 
-    @contextmanager
-    def record(self) -> Iterator[list[tuple[str, str]]]:
-        self.sent = []
-        self.recording = True
-        try:
-            yield self.sent
-        finally:
-            self.recording = False
 
-
-class EngineCalls:
-    """Every call the SQLite store makes to its engine, while recording."""
+class EngineCalls(Recorder[str]):
+    """Every call the SQLite store makes to its engine: "read" or "write"."""
 
     def __init__(self, client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.made: list[str] = []
-        self.recording = False
+        super().__init__()
         engine = client.app[STORE].engine  # type: ignore[attr-defined]
         for kind in ("read", "write"):
             monkeypatch.setattr(engine, kind, self._counting(kind, getattr(engine, kind)))
@@ -59,20 +65,10 @@ class EngineCalls:
         self, kind: str, call: Callable[[Any], Awaitable[Any]]
     ) -> Callable[[Any], Awaitable[Any]]:
         async def counted(job: Any) -> Any:
-            if self.recording:
-                self.made.append(kind)
+            self.note(kind)
             return await call(job)
 
         return counted
-
-    @contextmanager
-    def record(self) -> Iterator[list[str]]:
-        self.made = []
-        self.recording = True
-        try:
-            yield self.made
-        finally:
-            self.recording = False
 
 
 @pytest.fixture
@@ -103,6 +99,20 @@ async def shop(
     return {"cart": f"/api/carts/{user['cart']}", "pids": [p["_id"] for p in products]}
 
 
+def every_change(shop: dict[str, Any]) -> list[tuple[str, str, dict[str, Any] | None]]:
+    """One request of every kind of cart change: (method, path, JSON body)."""
+    cart, (first, second) = shop["cart"], shop["pids"]
+    return [
+        ("POST", f"{cart}/product/{first}", None),  # a new line
+        ("POST", f"{cart}/product/{first}", {"quantity": 2}),  # a line it has
+        ("POST", f"{cart}/product/{second}", None),
+        ("PUT", f"{cart}/product/{first}", {"quantity": 5}),
+        ("DELETE", f"{cart}/product/{second}", None),
+        ("PUT", cart, {"products": [{"product": second, "quantity": 1}]}),
+        ("DELETE", cart, None),
+    ]
+
+
 def is_sqlite(client: Client) -> bool:
     return hasattr(client.app[STORE], "engine")
 
@@ -112,22 +122,12 @@ async def test_a_cart_change_is_one_session_lookup_and_one_store_call_on_sqlite(
     client: Client, shop: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = EngineCalls(client, monkeypatch)
-    cart, (first, second) = shop["cart"], shop["pids"]
-    changes = [
-        ("POST", f"{cart}/product/{first}", None),
-        ("POST", f"{cart}/product/{first}", {"quantity": 2}),
-        ("POST", f"{cart}/product/{second}", None),
-        ("PUT", f"{cart}/product/{first}", {"quantity": 5}),
-        ("DELETE", f"{cart}/product/{second}", None),
-        ("PUT", cart, {"products": [{"product": second, "quantity": 1}]}),
-        ("DELETE", cart, None),
-    ]
-    for method, path, body in changes:
+    for method, path, body in every_change(shop):
         with calls.record() as made:
             await success(await client.request(method, path, json=body))
         assert made == ["read", "write"], (method, path)
     with calls.record() as made:
-        await success(await client.get(cart))
+        await success(await client.get(shop["cart"]))
     assert made == ["read", "read"]
 
 
@@ -135,24 +135,14 @@ async def test_a_cart_change_is_one_session_lookup_and_one_store_call_on_sqlite(
 async def test_a_cart_change_is_at_most_two_round_trips_on_mongodb(
     client: Client, shop: dict[str, Any], commands: Commands
 ) -> None:
-    cart, (first, second) = shop["cart"], shop["pids"]
-    changes = [
-        ("POST", f"{cart}/product/{first}", None),  # a new line
-        ("POST", f"{cart}/product/{first}", {"quantity": 2}),  # a line it has
-        ("POST", f"{cart}/product/{second}", None),
-        ("PUT", f"{cart}/product/{first}", {"quantity": 5}),
-        ("DELETE", f"{cart}/product/{second}", None),
-        ("PUT", cart, {"products": [{"product": second, "quantity": 1}]}),
-        ("DELETE", cart, None),
-    ]
-    for method, path, body in changes:
+    for method, path, body in every_change(shop):
         with commands.record() as sent:
             await success(await client.request(method, path, json=body))
         # The session: one aggregate joining the session to its user.
         assert sent[0] == ("aggregate", "sessions"), (method, path, sent)
         assert 1 <= len(sent[1:]) <= 2, (method, path, sent)
     with commands.record() as sent:
-        await success(await client.get(cart))
+        await success(await client.get(shop["cart"]))
     assert sent == [("aggregate", "sessions"), ("aggregate", "carts")]
 
 
