@@ -49,8 +49,9 @@ PURCHASE = "POST /api/carts/:cid/purchase"
 READS = (LIST, GET, EVERY)
 WRITES = (ADD, PURCHASE)
 
-# Targets. Read rows keep today's ratios to the bare read handler (measured before the
-# write path changed: medians of 3 runs at 1,000 products) within 10%.
+# Targets. Read rows keep, within 10%, their ratios to the bare read handler at 1,000
+# products from before the write path changed (the README's figures of that time, taken
+# on a quiet machine: a busy one raises every ratio, as the bare handler suffers most).
 TODAY = {LIST: 0.40, GET: 0.47}
 KEEP = 0.9
 EVERY_FLOOR = 0.35  # catalogue-cache misses at the largest catalogue, of the bare read rate
