@@ -16,8 +16,9 @@ StoreUnavailable after WRITE_LOCK_WAIT seconds instead of queuing.
 WAL mode they see the last commit and never wait for the writer, nor for another
 process's write lock.
 
-Answers go back to the event loop in batches: one wake-up of the loop for all the answers
-ready at that moment, not one per job.
+Hand-offs between threads are batched: the reads of one turn of the event loop go to a
+reader together (one wake-up of one thread), and answers come back to the loop together
+(one wake-up of the loop for all the answers ready at that moment).
 """
 
 from __future__ import annotations
@@ -66,7 +67,10 @@ class Engine:
         self._closed = False
         answers = _Answers(self._loop)
         self._writes: queue.SimpleQueue[_Task] = queue.SimpleQueue()
-        self._reads: queue.SimpleQueue[_Task] = queue.SimpleQueue()
+        # Reads go to the readers a loop turn's worth at a time: one wake-up of one reader
+        # for all of them, instead of one per read.
+        self._reads: queue.SimpleQueue[list[_Task]] = queue.SimpleQueue()
+        self._pending_reads: list[_Task] = []
         self._threads = [
             threading.Thread(
                 target=_write_loop,
@@ -104,12 +108,27 @@ class Engine:
         self._closed = True
         # Readers first: the last connection to close checkpoints the WAL into the file.
         readers = len(self._threads) - 1
-        await asyncio.gather(*(self._submit(self._reads, None) for _ in range(readers)))
+        self._hand_reads()
+        stops = [(None, self._loop.create_future()) for _ in range(readers)]
+        for stop in stops:
+            self._reads.put([stop])
+        await asyncio.gather(*(future for _, future in stops))
         await self._submit(self._writes, None)
 
     async def read[T](self, job: Job[T]) -> T:
         """Run a job that only reads (use `snapshot` in it for several consistent reads)."""
-        return await self._submit(self._reads, job)
+        if self._closed:
+            raise StoreUnavailable("the store is closed")
+        future = self._loop.create_future()
+        if not self._pending_reads:
+            self._loop.call_soon(self._hand_reads)
+        self._pending_reads.append((job, future))
+        return await future
+
+    def _hand_reads(self) -> None:
+        if self._pending_reads:
+            self._reads.put(self._pending_reads)
+            self._pending_reads = []
 
     async def write[T](self, job: Job[T]) -> T:
         """Run a job in a write transaction: all of its changes commit, or none; the answer
@@ -193,6 +212,8 @@ class _Answers:
         self._ready: list[_Answer] = []
 
     def send(self, answers: list[_Answer]) -> None:
+        if not answers:
+            return
         with self._lock:
             wake = not self._ready
             self._ready += answers
@@ -213,19 +234,23 @@ class _Answers:
                 future.set_exception(error)
 
 
-def _read_loop(db: sqlite3.Connection, tasks: queue.SimpleQueue[_Task], answers: _Answers) -> None:
+def _read_loop(
+    db: sqlite3.Connection, tasks: queue.SimpleQueue[list[_Task]], answers: _Answers
+) -> None:
+    stop: asyncio.Future[Any] | None = None
     with closing(db):
-        while True:
-            job, future = tasks.get()
-            if job is None:
-                break
-            if future.cancelled():  # its caller is gone: skip the work
-                continue
-            try:
-                answers.send([(future, job(db), None)])
-            except Exception as exc:
-                answers.send([(future, None, _translated(exc))])
-    answers.send([(future, None, None)])  # the stop request: this connection is closed
+        while stop is None:
+            done: list[_Answer] = []
+            for job, future in tasks.get():
+                if job is None:
+                    stop = future
+                elif not future.cancelled():  # a caller gone meanwhile: skip its work
+                    try:
+                        done.append((future, job(db), None))
+                    except Exception as exc:
+                        done.append((future, None, _translated(exc)))
+            answers.send(done)
+    answers.send([(stop, None, None)])  # the stop request: this connection is closed
 
 
 def _write_loop(
