@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check --quiet
 
-.PHONY: run test lint format bench bench-ws clean
+.PHONY: run test lint format bench bench-ws bench-images clean
 
 $(PY):
 	@python=$$(scripts/find-python) && echo "creating $(VENV) with $$python" && "$$python" -m venv $(VENV)
@@ -38,6 +38,9 @@ bench: $(VENV)/.installed-test
 
 bench-ws: $(VENV)/.installed-test
 	$(PY) bench/ws_fanout.py
+
+bench-images: $(VENV)/.installed-test
+	$(PY) bench/image_uploads.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -15,6 +15,8 @@ from pathlib import Path
 from bson import ObjectId
 from servers import BenchError, request, session_cookie
 
+from shop.models.search import product_words
+
 CATEGORIES = [f"Category {n:02d}" for n in range(20)]
 STOCK = 1_000_000_000  # the largest the API accepts: adds and purchases never run out
 
@@ -31,6 +33,7 @@ PRODUCT_COLUMNS = (
     "category",
     "category_key",
     "thumbnails",
+    "title_key",
 )
 CART_COLUMNS = ("id", "owner")
 LINE_COLUMNS = ("cart_id", "product_id", "quantity", "seq")
@@ -73,11 +76,13 @@ def seed_products(path: Path, count: int, rng: random.Random) -> list[str]:
     rows = []
     available = 0
     per_category = dict.fromkeys(CATEGORIES, 0)
+    visible_per_category = dict.fromkeys(CATEGORIES, 0)
     for n in range(count):
         category = CATEGORIES[n % len(CATEGORIES)]
         status = int(rng.random() < 0.9)
         available += status
         per_category[category] += 1
+        visible_per_category[category] += status
         rows.append(
             (
                 str(ObjectId()),
@@ -90,6 +95,7 @@ def seed_products(path: Path, count: int, rng: random.Random) -> list[str]:
                 category,
                 category.lower(),
                 "[]",
+                f"product {n}",
             )
         )
     with closing(_bulk(path)) as db:
@@ -100,10 +106,17 @@ def seed_products(path: Path, count: int, rng: random.Random) -> list[str]:
             f"INSERT INTO products ({', '.join(PRODUCT_COLUMNS)}) VALUES ({placeholders})",  # noqa: S608
             rows,
         )
+        # The search index, as the store keeps it (shop.models.search).
+        db.executemany(
+            "INSERT INTO product_words (word, product_id) VALUES (?, ?)",
+            [(word, row[0]) for row in rows for word in product_words(row[1], row[2], row[3])],
+        )
         db.execute("COMMIT")
         counts = dict(db.execute("SELECT key, n FROM product_counts"))
-    expected = {"all": count, "available": available}
+    # Every seeded product has stock: each one on sale is available too.
+    expected = {"all": count, "visible": available, "available": available}
     expected |= {f"category:{c.lower()}": n for c, n in per_category.items() if n}
+    expected |= {f"visible:category:{c.lower()}": n for c, n in visible_per_category.items() if n}
     if counts != expected:
         raise BenchError(f"product_counts after seeding is {counts}, expected {expected}")
     return [row[0] for row in rows]

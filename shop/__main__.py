@@ -73,6 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = from_env()
+        # Said first: run from another directory, a relative SQLite path is another file.
+        print(f"database: {settings.describe_database()}", flush=True)
         if args.command == "serve":
             if args.port is not None and not 0 <= args.port <= 65535:
                 raise ConfigError(f"--port must be between 0 and 65535, got {args.port}")

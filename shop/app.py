@@ -7,17 +7,46 @@ from pathlib import Path
 
 from aiohttp import web
 
+from shop.auth import user_middleware
+from shop.bodies import body_middleware
 from shop.errors import error_middleware
-from shop.keys import CARTS, HUB, PASSWORDS, PRODUCTS, SETTINGS, STORE, THROTTLE, USERS
+from shop.keys import (
+    CARTS,
+    HUB,
+    IMAGES,
+    PASSWORDS,
+    PRODUCTS,
+    SETTINGS,
+    STORE,
+    THROTTLE,
+    TOKENS,
+    USERS,
+)
 from shop.middlewares import access_log_middleware, add_security_headers
 from shop.realtime import Hub
-from shop.routes import api_carts, api_products, api_sessions, api_users, health, pages, ws
+from shop.routes import (
+    api_carts,
+    api_images,
+    api_products,
+    api_sessions,
+    api_tokens,
+    api_users,
+    health,
+    media,
+    pages,
+    ws,
+)
 from shop.routes.layout import page_context
-from shop.security import LoginThrottle, PasswordHasher, origin_middleware
+from shop.routing import serve_trailing_slashes
+from shop.security import PasswordHasher, origin_middleware, purge_throttle_windows
+from shop.server import use_shop_handler
 from shop.service.carts import CartService
+from shop.service.images import ImageService
 from shop.service.products import ProductService
+from shop.service.throttle import Limits, Throttle
+from shop.service.tokens import TokenService, TokenUsage
 from shop.service.users import UserService
-from shop.sessions import purge_expired_sessions, session_setup
+from shop.sessions import cookie_storage, purge_expired_sessions, session_middleware
 from shop.settings import Settings
 from shop.store.cache import CatalogueCache
 from shop.store.open import open_store
@@ -26,6 +55,15 @@ from shop.views import setup_templates
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = PROJECT_ROOT / "templates"
 STATIC = PROJECT_ROOT / "static"
+
+
+def _limits(settings: Settings) -> Limits:
+    return Limits(
+        per_account_and_address=settings.login_max_failures,
+        per_address=settings.login_max_failures_per_address,
+        per_account=settings.login_max_failures_per_account,
+        window=settings.login_window,
+    )
 
 
 async def store_context(app: web.Application) -> AsyncIterator[None]:
@@ -39,12 +77,20 @@ async def store_context(app: web.Application) -> AsyncIterator[None]:
     if isinstance(store.products, CatalogueCache):
         # Every product event (a purchase's stock change too) drops what it changed.
         app[HUB].on_product_event(store.products.forget)
+    # The throttle's counts live in the store, so every process of the shop shares them.
+    app[THROTTLE] = Throttle(store.throttle, _limits(settings))
+    usage = TokenUsage(store, settings.token_touch_interval)
     app[PRODUCTS] = ProductService(store, app[HUB])
     app[CARTS] = CartService(store, app[HUB])
     app[USERS] = UserService(store, app[PASSWORDS], app[THROTTLE], app[HUB])
+    app[IMAGES] = ImageService(store, app[HUB], settings.image_workers)
+    app[TOKENS] = TokenService(store, app[THROTTLE], usage)
     try:
-        yield
+        # Token use is written in batches, the last one before the store closes.
+        async with usage.recording():
+            yield
     finally:
+        app[IMAGES].close()
         await store.close()
 
 
@@ -53,26 +99,43 @@ async def close_websockets(app: web.Application) -> None:
 
 
 def create_app(settings: Settings) -> web.Application:
-    session_middlewares = session_setup(settings)
     app = web.Application(
         client_max_size=settings.client_max_size,
+        # shop.access logs each request (escaped, with the user); aiohttp's own access log
+        # stays off wherever the app is served.
+        handler_args={"access_log": None},
         middlewares=[
             access_log_middleware,
-            session_middlewares[0],
+            session_middleware(cookie_storage(settings)),
             error_middleware,
-            *session_middlewares[1:],
+            user_middleware,
             origin_middleware,
+            body_middleware,
         ],
     )
     app[SETTINGS] = settings
     app[HUB] = Hub()
-    app[THROTTLE] = LoginThrottle(settings.login_max_failures, settings.login_window)
     setup_templates(app, TEMPLATES, (page_context,))
     app.cleanup_ctx.append(store_context)
     app.cleanup_ctx.append(purge_expired_sessions)
+    app.cleanup_ctx.append(purge_throttle_windows)
+    app.cleanup_ctx.append(media.sweep_images)
     app.on_shutdown.append(close_websockets)
     app.on_response_prepare.append(add_security_headers)
-    for module in (health, api_products, api_carts, api_users, api_sessions, pages, ws):
+    for module in (
+        health,
+        api_products,
+        api_images,
+        api_carts,
+        api_users,
+        api_sessions,
+        api_tokens,
+        pages,
+        media,
+        ws,
+    ):
         app.router.add_routes(module.routes)
     app.router.add_static("/static", STATIC, name="static")
+    serve_trailing_slashes(app)
+    use_shop_handler(app)
     return app

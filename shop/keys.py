@@ -14,13 +14,17 @@ SETTINGS = web.AppKey["Settings"]("shop.settings")
 STORE = web.AppKey["Store"]("shop.store")
 HUB = web.AppKey["Hub"]("shop.hub")
 PASSWORDS = web.AppKey["PasswordHasher"]("shop.passwords")
-THROTTLE = web.AppKey["LoginThrottle"]("shop.throttle")
+THROTTLE = web.AppKey["Throttle"]("shop.throttle")
 PRODUCTS = web.AppKey["ProductService"]("shop.products")
 CARTS = web.AppKey["CartService"]("shop.carts")
 USERS = web.AppKey["UserService"]("shop.users")
+TOKENS = web.AppKey["TokenService"]("shop.tokens")
+IMAGES = web.AppKey["ImageService"]("shop.images")
 
 # This request's cookie session (loaded by shop.sessions.session_middleware).
 SESSION = web.RequestKey("shop.session", Session)
-# The authenticated user of this request (None when anonymous), and its session id.
+# The authenticated user of this request (None when anonymous), and what authenticated
+# it: the session id (a cookie), or the API token's id (a bearer token), never both.
 USER = web.RequestKey["User | None"]("shop.user")
 SESSION_ID = web.RequestKey["str | None"]("shop.session_id")
+TOKEN_ID = web.RequestKey["str | None"]("shop.token_id")

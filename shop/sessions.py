@@ -6,14 +6,11 @@ store holds a hash of that id. Deleting the record ends every copy of the cookie
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import logging
 import secrets
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
@@ -24,12 +21,12 @@ from cryptography.fernet import InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from shop.keys import SESSION, SESSION_ID, SETTINGS, STORE, USER
+from shop.keys import SESSION, SESSION_ID, SETTINGS, STORE, TOKEN_ID, USER
 from shop.models.users import User
+from shop.periodic import every
 from shop.realtime import end_session_sockets
 from shop.security import Handler, new_csrf_token
 from shop.settings import Settings
-from shop.store.base import StoreError
 
 log = logging.getLogger("shop.sessions")
 
@@ -141,20 +138,13 @@ def session_of(request: web.Request) -> Session:
     return request[SESSION]
 
 
-def session_setup(settings: Settings) -> list[Middleware]:
-    """The middlewares that load the cookie and the user behind it, in order."""
-    return [session_middleware(cookie_storage(settings)), user_middleware]
-
-
 def _sid_key(sid: str) -> str:
     # The store keeps only a hash: a copy of the database cannot be turned into cookies.
     return hashlib.sha256(sid.encode()).hexdigest()
 
 
-@web.middleware
-async def user_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    request[USER] = None
-    request[SESSION_ID] = None
+async def load_session_user(request: web.Request) -> None:
+    """Set USER and SESSION_ID from the cookie's live session (one store call), if any."""
     session = session_of(request)
     sid = session.get(SID)
     if isinstance(sid, str):
@@ -164,7 +154,6 @@ async def user_middleware(request: web.Request, handler: Handler) -> web.StreamR
         else:
             request[USER] = user
             request[SESSION_ID] = _sid_key(sid)
-    return await handler(request)
 
 
 async def log_in(request: web.Request, user: User) -> None:
@@ -187,7 +176,12 @@ async def log_in(request: web.Request, user: User) -> None:
 
 
 async def log_out(request: web.Request) -> None:
-    """End this session everywhere its cookie was copied, and clear the cookie."""
+    """End this session everywhere its cookie was copied, and clear the cookie.
+
+    A request authenticated by a bearer token has no session: its cookie is left alone.
+    """
+    if request.get(TOKEN_ID) is not None:
+        return
     sid = request.get(SESSION_ID)
     if sid is not None:
         end_session_sockets(request)
@@ -209,25 +203,10 @@ def csrf_token(request: web.Request) -> str:
 
 PURGE_INTERVAL = 3600.0
 
-
-async def purge_expired_sessions(app: web.Application) -> AsyncIterator[None]:
-    """cleanup_ctx: delete expired session records hourly, so the table stays small."""
-
-    async def purge_forever() -> None:
-        while True:
-            try:
-                removed = await app[STORE].sessions.purge(time.time())
-            except StoreError:
-                log.warning("could not purge expired sessions; will retry")
-            else:
-                if removed:
-                    log.info("purged %d expired sessions", removed)
-            await asyncio.sleep(PURGE_INTERVAL)
-
-    task = asyncio.get_running_loop().create_task(purge_forever())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+# cleanup_ctx: delete expired session records hourly, so the table stays small.
+purge_expired_sessions = every(
+    PURGE_INTERVAL,
+    lambda app: app[STORE].sessions.purge(time.time()),
+    log,
+    "purge expired sessions",
+)

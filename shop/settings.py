@@ -7,9 +7,12 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 SECRET_KEY_FILE = "secret.key"  # noqa: S105 (a file name, not a secret)
+MEDIA_DIR = "media"
+# Query options of a MongoDB URL that can carry a secret.
+_SECRET_OPTIONS = ("password", "secret", "token", "authmechanismproperties")
 
 
 class ConfigError(Exception):
@@ -25,14 +28,24 @@ class Settings:
     port: int = 8080
     https: bool = False
     session_max_age: int = 7 * 24 * 3600
-    # Login throttling: failures allowed per window, per account and per client address.
+    # The shop's own origin (scheme://host[:port]) when set: the only one the cross-site
+    # checks accept. Unset, the request's Host header is trusted.
+    public_url: str | None = None
+    # Password throttling (shop.service.throttle): failures allowed per window per account
+    # and address together, per address, and per account from every address.
     login_max_failures: int = 5
+    login_max_failures_per_address: int = 100
+    login_max_failures_per_account: int = 50
     login_window: float = 15 * 60
+    # How often the API tokens' "last used" times are written (in one batch).
+    token_touch_interval: float = 60.0
     # Hashing parameters can be lowered in tests; production uses OWASP's Argon2id choice.
     argon2_time_cost: int = 2
     argon2_memory_kib: int = 19 * 1024
     client_max_size: int = 64 * 1024
     trust_forwarded: bool = False
+    # Image uploads decoded and re-encoded at once (each takes a worker thread).
+    image_workers: int = 2
     # A test hook, never read from the environment: PyMongo monitoring listeners given to
     # the MongoDB client (the tests count round trips with a CommandListener).
     mongo_listeners: tuple[object, ...] = ()
@@ -45,6 +58,33 @@ class Settings:
     def sqlite_path(self) -> Path:
         # As SQLAlchemy reads it: sqlite:///relative/shop.db, sqlite:////absolute/shop.db.
         return Path(urlsplit(self.database_url).path[1:])
+
+    @property
+    def media_dir(self) -> Path:
+        """Where the SQLite store keeps image files (MongoDB keeps them in GridFS)."""
+        return self.data_dir / MEDIA_DIR
+
+    def describe_database(self) -> str:
+        """Which database this is, for the operator: the SQLite file's absolute path, or
+        the MongoDB URL with its password (and any secret option) masked."""
+        if self.is_mongo:
+            return f"MongoDB {redact_url(self.database_url)}"
+        return f"SQLite file {self.sqlite_path.resolve()}"
+
+
+def redact_url(url: str) -> str:
+    """The URL with the password of its user info, and secret-bearing options, as ***."""
+    parts = urlsplit(url)
+    userinfo, at, hosts = parts.netloc.rpartition("@")
+    if at:
+        user, colon, _ = userinfo.partition(":")
+        userinfo = f"{user}:***" if colon else user
+    options = [
+        (name, "***" if any(word in name.lower() for word in _SECRET_OPTIONS) else value)
+        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+    ]
+    query = urlencode(options, safe="*:,/") if options else parts.query
+    return urlunsplit(parts._replace(netloc=f"{userinfo}{at}{hosts}", query=query))
 
 
 def _port(name: str, raw: str) -> int:
@@ -64,6 +104,28 @@ def _flag(name: str, raw: str) -> bool:
     if value in {"", "0", "false", "no", "off"}:
         return False
     raise ConfigError(f"{name} must be 1 or 0, got {raw!r}")
+
+
+def public_url(raw: str | None) -> str | None:
+    """SHOP_PUBLIC_URL as an origin ("https://shop.example.com"), or None when unset."""
+    if not raw:
+        return None
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ConfigError(f"SHOP_PUBLIC_URL must be http:// or https:// and a host, got {raw!r}")
+    if parts.path not in {"", "/"} or parts.query or parts.fragment or parts.username:
+        raise ConfigError(
+            f"SHOP_PUBLIC_URL must be an origin like https://shop.example.com "
+            f"(no path, query or user), got {raw!r}"
+        )
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigError(f"SHOP_PUBLIC_URL has a bad port: {raw!r}") from None
+    # As browsers send Origin: lower-case host, no default port.
+    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    default = 443 if parts.scheme == "https" else 80
+    return f"{parts.scheme}://{host}" + (f":{port}" if port not in (None, default) else "")
 
 
 def database_url(raw: str | None, data_dir: Path) -> str:
@@ -112,6 +174,16 @@ def load_secret_key(raw: str | None, data_dir: Path) -> bytes:
     return key
 
 
+MAX_COUNT = 1_000_000
+MAX_WINDOW = 7 * 24 * 3600  # a week, in seconds
+
+
+def _count(name: str, raw: str, low: int, high: int) -> int:
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 12) or not low <= int(raw) <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}, got {raw!r}")
+    return int(raw)
+
+
 def from_env(env: Mapping[str, str] | None = None) -> Settings:
     """Read SHOP_* variables; raise ConfigError with one line naming the bad one."""
     env = os.environ if env is None else env
@@ -124,4 +196,24 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         port=_port("SHOP_PORT", env.get("SHOP_PORT") or "8080"),
         https=_flag("SHOP_HTTPS", env.get("SHOP_HTTPS", "")),
         trust_forwarded=_flag("SHOP_TRUST_FORWARDED", env.get("SHOP_TRUST_FORWARDED", "")),
+        image_workers=_count("SHOP_IMAGE_WORKERS", env.get("SHOP_IMAGE_WORKERS") or "2", 1, 64),
+        public_url=public_url(env.get("SHOP_PUBLIC_URL")),
+        login_max_failures=_count(
+            "SHOP_LOGIN_MAX_FAILURES", env.get("SHOP_LOGIN_MAX_FAILURES") or "5", 1, MAX_COUNT
+        ),
+        login_max_failures_per_address=_count(
+            "SHOP_LOGIN_MAX_FAILURES_PER_ADDRESS",
+            env.get("SHOP_LOGIN_MAX_FAILURES_PER_ADDRESS") or "100",
+            1,
+            MAX_COUNT,
+        ),
+        login_max_failures_per_account=_count(
+            "SHOP_LOGIN_MAX_FAILURES_PER_ACCOUNT",
+            env.get("SHOP_LOGIN_MAX_FAILURES_PER_ACCOUNT") or "50",
+            1,
+            MAX_COUNT,
+        ),
+        login_window=_count(
+            "SHOP_LOGIN_WINDOW", env.get("SHOP_LOGIN_WINDOW") or "900", 1, MAX_WINDOW
+        ),
     )

@@ -70,9 +70,13 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def make_client(
-    aiohttp_client: Callable[..., Awaitable[Client]], settings: Settings
+    settings: Settings, aiohttp_client: Callable[..., Awaitable[Client]]
 ) -> Callable[..., Awaitable[Client]]:
-    """A client for the real app; keyword arguments override settings fields."""
+    """A client for the real app; keyword arguments override settings fields.
+
+    `settings` (so the database) comes first: set up before the app, torn down after it,
+    so the app's shutdown (which writes pending token use) still finds its database.
+    """
 
     async def make(**overrides: Any) -> Client:
         return await aiohttp_client(create_app(replace(settings, **overrides)))

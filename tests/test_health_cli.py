@@ -32,7 +32,9 @@ def shop_env(data_dir: Path, **variables: str) -> dict[str, str]:
     return env
 
 
-async def run_cli(env: Mapping[str, str], *args: str, stdin: str = "") -> tuple[int, str, str]:
+async def run_cli(
+    env: Mapping[str, str], *args: str, stdin: str = "", cwd: Path = PROJECT_ROOT
+) -> tuple[int, str, str]:
     """Run `python -m shop *args` to completion: (exit code, stdout, stderr).
 
     Asynchronous, so a store served by this test's event loop keeps answering meanwhile.
@@ -43,7 +45,7 @@ async def run_cli(env: Mapping[str, str], *args: str, stdin: str = "") -> tuple[
         "shop",
         *args,
         env=dict(env),
-        cwd=PROJECT_ROOT,
+        cwd=cwd,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -61,11 +63,14 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def running_server(env: Mapping[str, str], log: Path) -> AsyncIterator[str]:
+async def running_server(
+    env: Mapping[str, str], log: Path, printed: list[str] | None = None
+) -> AsyncIterator[str]:
     """`python -m shop serve` on a free port; yields its base URL once it listens.
 
-    Waits for the line the server prints when it is listening, not for a fixed time.
-    On exit the process is killed if it is still running.
+    Waits for the line the server prints when it is listening, not for a fixed time, and
+    keeps the lines printed until then in `printed`. On exit the process is killed if it
+    is still running.
     """
     port = free_port()
     with log.open("ab") as log_file:
@@ -84,6 +89,8 @@ async def running_server(env: Mapping[str, str], log: Path) -> AsyncIterator[str
         async with asyncio.timeout(START_TIMEOUT):
             while b"Running on" not in (line := await process.stdout.readline()):
                 assert line, f"the server exited early:\n{log.read_text()}"
+                if printed is not None:
+                    printed.append(line.decode().rstrip("\n"))
         yield f"http://127.0.0.1:{port}"
     finally:
         if process.returncode is None:
@@ -158,7 +165,7 @@ async def test_create_admin_makes_an_admin_who_logs_in_through_the_api(
         env, "create-admin", "--email", "a@b.co", "--password-stdin", stdin=PASSWORD + "\n"
     )
     assert code == 0, err
-    assert out.startswith("created admin a@b.co")
+    assert out.splitlines()[-1].startswith("created admin a@b.co")
     client = await make_client()
     admin = await Auth(client).login("a@b.co")
     assert admin["role"] == "admin"
@@ -181,7 +188,7 @@ async def test_create_admin_promotes_an_existing_user(
         stdin="a new admin passphrase\n",
     )
     assert code == 0, err
-    assert out.startswith("promoted admin ana@example.com")
+    assert out.splitlines()[-1].startswith("promoted admin ana@example.com")
     promoted = await Auth(client).login("ana@example.com", "a new admin passphrase")
     assert promoted["_id"] == user["_id"]
     assert promoted["role"] == "admin"
@@ -199,6 +206,42 @@ async def test_create_admin_with_a_bad_email_is_one_line_error(tmp_path: Path) -
         shop_env(tmp_path), "create-admin", "--email", "nope", "--password-stdin", stdin=PASSWORD
     )
     await assert_one_line_error(result, "email")
+
+
+# ---- which database --------------------------------------------------------------------------
+
+
+async def test_create_admin_says_which_sqlite_file_it_used(tmp_path: Path) -> None:
+    # A relative path is relative to where the command runs: say the absolute one.
+    env = shop_env(tmp_path / "data", SHOP_DATABASE_URL="sqlite:///relative/shop.db")
+    code, out, err = await run_cli(
+        env, "create-admin", "--email", "a@b.co", "--password-stdin", stdin=PASSWORD, cwd=tmp_path
+    )
+    assert code == 0, err
+    database = tmp_path / "relative" / "shop.db"
+    assert out.splitlines()[0] == f"database: SQLite file {database}"
+    assert database.exists()
+
+
+async def test_serve_says_which_sqlite_file_it_serves(tmp_path: Path) -> None:
+    printed: list[str] = []
+    async with running_server(shop_env(tmp_path), tmp_path / "server.log", printed):
+        pass
+    assert printed[0] == f"database: SQLite file {tmp_path.resolve() / 'shop.db'}"
+
+
+async def test_a_mongodb_password_is_masked_where_the_database_is_named(tmp_path: Path) -> None:
+    port = free_port()  # nothing listens there: the command fails after naming the database
+    url = f"mongodb://shopuser:s3cr3t-pa55@127.0.0.1:{port}/shop?authSource=admin"
+    code, out, err = await run_cli(
+        shop_env(tmp_path, SHOP_DATABASE_URL=url),
+        *("create-admin", "--email", "a@b.co", "--password-stdin"),
+        stdin=PASSWORD,
+    )
+    assert code != 0
+    masked = f"mongodb://shopuser:***@127.0.0.1:{port}/shop?authSource=admin"
+    assert out.splitlines()[0] == f"database: MongoDB {masked}"
+    assert "s3cr3t" not in out + err
 
 
 # ---- configuration errors ----------------------------------------------------------------------

@@ -89,7 +89,7 @@ CREATE INDEX products_status_price ON products (status, price, id);
 OLD_PRICES = [19.99, 0.1, 1499.99, 7.0]
 
 
-def _old_sqlite_file(path: Path) -> list[str]:
+def old_sqlite_file(path: Path) -> list[str]:
     ids = [str(ObjectId()) for _ in OLD_PRICES]
     with closing(sqlite3.connect(path)) as db:
         db.executescript(OLD_SQLITE_PRODUCTS)
@@ -104,7 +104,7 @@ def _old_sqlite_file(path: Path) -> list[str]:
     return ids
 
 
-async def _old_mongo_database(url: str) -> list[str]:
+async def old_mongo_database(url: str) -> list[str]:
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url)
     try:
         products = client.get_default_database()["products"]
@@ -135,9 +135,9 @@ async def test_float_prices_of_an_older_database_are_converted_at_start_up(
     settings: Settings, make_client: MakeClient, tmp_path: Path
 ) -> None:
     if settings.is_mongo:
-        ids = await _old_mongo_database(settings.database_url)
+        ids = await old_mongo_database(settings.database_url)
     else:
-        ids = _old_sqlite_file(settings.sqlite_path)
+        ids = old_sqlite_file(settings.sqlite_path)
     client = await make_client()
     for pid, price in zip(ids, OLD_PRICES, strict=True):
         assert (await success(await client.get(f"/api/products/{pid}")))["price"] == price
@@ -149,9 +149,9 @@ async def test_conversion_runs_once_so_a_second_start_changes_nothing(
     settings: Settings, make_client: MakeClient
 ) -> None:
     if settings.is_mongo:
-        ids = await _old_mongo_database(settings.database_url)
+        ids = await old_mongo_database(settings.database_url)
     else:
-        ids = _old_sqlite_file(settings.sqlite_path)
+        ids = old_sqlite_file(settings.sqlite_path)
     first = await make_client()
     await first.close()
     second = await make_client()

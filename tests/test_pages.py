@@ -11,10 +11,13 @@ import pytest
 from aiohttp import ClientResponse
 from yarl import URL
 
-from shop.keys import STORE
+from shop.keys import PRODUCTS, STORE
+from shop.models.images import card_url
+from shop.models.products import ProductIn
 from shop.store.base import StoreUnavailable
 from tests.conftest import PASSWORD, Auth, Client
 from tests.envelopes import MISSING_ID, NewBrowser
+from tests.pictures import picture, upload
 
 ProductBody = Callable[..., dict[str, Any]]
 
@@ -138,7 +141,7 @@ async def test_products_page_sorts_and_filters_by_category(
 
 async def test_products_page_refuses_an_unknown_query_parameter(client: Client) -> None:
     html = await page(await client.get("/products?query[$ne]=x"), 400)
-    assert "query[$ne]: is not an accepted query parameter" in html
+    assert "query[$ne]: is not an accepted parameter" in html
 
 
 async def test_product_page_shows_the_product(client: Client, product: dict[str, Any]) -> None:
@@ -196,6 +199,59 @@ async def test_live_products_page_gives_admins_the_create_and_delete_controls(
     assert 'id="create-product-form"' in html
     assert 'class="button button-danger delete-product"' in html
     assert '<script src="/static/js/realtime.js" defer></script>' in html
+
+
+async def test_live_products_page_pages_past_100_products(
+    client: Client, product_body: ProductBody
+) -> None:
+    products = client.app[PRODUCTS]
+    ids = [(await products.create(ProductIn(**product_body()))).id for _ in range(101)]
+    first = await page(await client.get("/realtimeproducts"))
+    assert first.count("data-product-id=") == 100 + 1  # the cards, plus the live template
+    assert 'rel="next" href="/realtimeproducts?page=2"' in first
+    assert 'data-live-append="false"' in first  # new products belong to the last page
+    second = await page(await client.get("/realtimeproducts?page=2"))
+    assert f'data-product-id="{ids[-1]}"' in second
+    assert second.count("data-product-id=") == 1 + 1
+    assert 'rel="prev" href="/realtimeproducts?page=1"' in second
+    assert 'data-live-append="true"' in second
+    assert 'data-limit="100"' in second
+    assert 'data-source="/api/products?limit=100&amp;page=2"' in second
+
+
+async def test_live_products_page_past_the_last_is_empty_with_a_way_back(client: Client) -> None:
+    html = await page(await client.get("/realTimeProducts?page=3"))
+    assert 'href="/realtimeproducts">Back to the first page</a>' in html
+
+
+@pytest.mark.parametrize("query", ["page=0", "page=x", "page=1&page=2", "limit=5"])
+async def test_live_products_page_refuses_a_bad_query(client: Client, query: str) -> None:
+    await page(await client.get(f"/realtimeproducts?{query}"), 400)
+
+
+# ---- product images ----------------------------------------------------------------------
+
+
+async def test_cards_show_the_card_size_and_the_product_page_the_page_size(
+    client: Client, admin_browser: Client, product: dict[str, Any]
+) -> None:
+    pid = product["_id"]
+    uploads = []
+    for color in ("red", "blue"):
+        response = await upload(admin_browser, pid, picture(color=color))
+        assert response.status == 201, await response.text()
+        uploads.append(response.headers["Location"])
+    first, second = uploads
+    # [typed-in, first, second] becomes [first, typed-in, second].
+    response = await admin_browser.put(f"/api/products/{pid}/images", json={"order": [1, 0, 2]})
+    assert response.status == 200, await response.text()
+    cards = await page(await client.get("/products"))
+    assert f'class="product-thumb" src="{card_url(first)}"' in cards
+    detail = await page(await client.get(f"/products/{pid}"))
+    assert f'class="gallery-main" src="{first}"' in detail
+    assert f'<a class="gallery-more" href="{second}"><img src="{card_url(second)}"' in detail
+    typed = "/static/img/mate.png"
+    assert f'<a class="gallery-more" href="{typed}"><img src="{typed}"' in detail
 
 
 # ---- registering, logging in and out ----------------------------------------------------
@@ -306,8 +362,32 @@ async def test_login_form_is_throttled_like_the_api(client: Client, auth: Auth) 
     response = await post_form(
         client, "/login", {"email": user["email"], "password": PASSWORD}, token=token
     )
-    await page(response, 429)
+    html = await page(response, 429)
     assert int(response.headers["Retry-After"]) > 0
+    # The form stays, with the email kept and when to try again.
+    assert '<form class="stack-form" method="post" action="/login"' in html
+    assert f'value="{user["email"]}"' in html
+    assert re.search(
+        r'class="form-error" role="alert">too many failed attempts; try again in', html
+    )
+    assert PASSWORD not in html
+
+
+async def test_throttled_password_form_says_when_to_retry(client: Client, auth: Auth) -> None:
+    await auth.user()
+    token = await csrf_token(client, "/profile")
+    wrong = {
+        "current_password": "wrong one",
+        "new_password": "x" * 12,
+        "new_password_confirm": "x" * 12,
+    }
+    for _ in range(5):
+        await page(await post_form(client, "/profile/password", wrong, token=token), 403)
+    right = {**wrong, "current_password": PASSWORD}
+    response = await post_form(client, "/profile/password", right, token=token)
+    html = await page(response, 429)
+    assert int(response.headers["Retry-After"]) > 0
+    assert re.search(r'id="error-current_password">too many failed attempts; try again in', html)
 
 
 async def test_login_honours_a_local_next(client: Client, auth: Auth) -> None:

@@ -14,7 +14,7 @@ from shop.keys import PRODUCTS, STORE
 from shop.models.products import ProductIn, ProductQuery
 from shop.models.users import Role
 from tests.conftest import PASSWORD, Auth, Client, registration
-from tests.envelopes import NewBrowser
+from tests.envelopes import NewBrowser, assert_error_body
 
 ProductBody = Callable[..., dict[str, Any]]
 
@@ -22,6 +22,7 @@ ProductBody = Callable[..., dict[str, Any]]
 CID = "0123456789abcdef01234567"
 PID = "fedcba9876543210fedcba98"
 UID = "00112233445566778899aabb"
+TID = "aabbccddeeff001122334455"
 SOME_PRODUCT = {
     "title": "Mate",
     "code": "M-1",
@@ -33,6 +34,7 @@ SOME_PRODUCT = {
 PUBLIC = {
     ("GET", "/api/products"),
     ("GET", "/api/products/{pid}"),
+    ("GET", "/api/categories"),
     ("POST", "/api/users"),
     ("POST", "/api/sessions/login"),
     ("POST", "/api/sessions/logout"),
@@ -50,20 +52,25 @@ PROTECTED: list[tuple[str, str, Any]] = [
     ],
     ("GET", "/api/users", None),
     ("DELETE", "/api/users/{uid}", None),
+    ("PUT", "/api/users/{uid}/role", {"role": "admin"}),
     ("PUT", "/api/users/me/password", {"current_password": PASSWORD, "new_password": "x" * 12}),
     ("GET", "/api/sessions/current", None),
     ("POST", "/api/sessions/logout-all", None),
     ("POST", "/api/products", SOME_PRODUCT),
     ("PUT", "/api/products/{pid}", {"price": 1.0}),
     ("DELETE", "/api/products/{pid}", None),
+    ("POST", "/api/products/{pid}/images", None),
+    ("PUT", "/api/products/{pid}/images", {"order": []}),
+    ("DELETE", "/api/products/{pid}/images/{n}", None),
+    ("POST", "/api/tokens", {"name": "script"}),
+    ("GET", "/api/tokens", None),
+    ("DELETE", "/api/tokens/{tid}", None),
 ]
 
 
 def assert_error(status: int, body: dict[str, Any], *expected: int) -> None:
     assert status in expected, body
-    assert body["status"] == "error"
-    assert isinstance(body["error"], str)
-    assert set(body) == {"status", "error"}
+    assert_error_body(body, status)
 
 
 async def call(
@@ -137,7 +144,7 @@ async def test_every_api_route_is_either_public_or_checked_here(client: Client) 
 async def test_anonymous_call_is_refused_with_401_json(
     client: Client, method: str, template: str, body: Any
 ) -> None:
-    path = template.format(cid=CID, pid=PID, uid=UID)
+    path = template.format(cid=CID, pid=PID, uid=UID, tid=TID, n=0)
     assert_error(*await call(client, method, path, body), 401)
 
 
@@ -155,15 +162,19 @@ async def test_anonymous_cannot_read_a_real_cart(client: Client, victim: Victim)
 async def test_user_cannot_do_what_only_an_admin_may(
     client: Client, auth: Auth, victim: Victim, product_body: ProductBody
 ) -> None:
-    await auth.user()
+    client_user = await auth.user()
     pid = victim.pid
     before = await client.app[STORE].products.get(pid)
     attempts = [
         ("POST", "/api/products", product_body()),
         ("PUT", f"/api/products/{pid}", {"price": 0.01, "stock": 0}),
         ("DELETE", f"/api/products/{pid}", None),
+        ("PUT", f"/api/products/{pid}/images", {"order": []}),
+        ("DELETE", f"/api/products/{pid}/images/0", None),
         ("GET", "/api/users", None),
         ("DELETE", f"/api/users/{victim.user['_id']}", None),
+        ("PUT", f"/api/users/{victim.user['_id']}/role", {"role": "admin"}),
+        ("PUT", f"/api/users/{client_user['_id']}/role", {"role": "admin"}),
     ]
     for method, path, body in attempts:
         status, answer = await call(client, method, path, body)
@@ -171,9 +182,13 @@ async def test_user_cannot_do_what_only_an_admin_may(
         assert victim.user["email"] not in json.dumps(answer)
 
     assert await client.app[STORE].products.get(pid) == before
-    listing = await client.app[PRODUCTS].list(ProductQuery())
+    listing = await client.app[PRODUCTS].list(ProductQuery(), None)
     assert [product.id for product in listing.items] == [pid]
     assert (await victim.browser.get("/api/sessions/current")).status == 200
+    for user in (client_user, victim.user):
+        stored = await client.app[STORE].users.get(user["_id"])
+        assert stored is not None
+        assert stored.role is Role.USER
 
 
 # ---- ownership --------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from shop.keys import PRODUCTS
+from shop.keys import PRODUCTS, USER
 from shop.models.products import ProductIn, ProductPatch
 from shop.models.users import Role
 from shop.routes.common import json_response, path_id, read_json, success
@@ -16,8 +16,15 @@ routes = web.RouteTableDef()
 
 @routes.get("/api/products", name="api_products")
 async def list_products(request: web.Request) -> web.Response:
-    page = await request.app[PRODUCTS].list(parse_product_query(request))
+    query = parse_product_query(request)
+    page = await request.app[PRODUCTS].list(query, request[USER])
     return json_response(listing_envelope(request, page))
+
+
+@routes.get("/api/categories")
+async def list_categories(request: web.Request) -> web.Response:
+    categories = await request.app[PRODUCTS].categories()
+    return success([category.to_json() for category in categories])
 
 
 @routes.get("/api/products/{pid}")

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 from yarl import URL
 
-from shop.keys import PRODUCTS
-from shop.models.listing import MAX_PAGE_SIZE
+from shop.keys import PRODUCTS, USER
+from shop.models.listing import MAX_PAGE, MAX_PAGE_SIZE, Page
 from shop.models.products import Product, ProductQuery
 from shop.routes.common import path_id
 from shop.routes.listing import page_link, parse_product_query
+from shop.routes.query import Query
 from shop.views import render
 
 routes = web.RouteTableDef()
 
 PAGE_SIZES = (10, 20, 50, 100)
+REALTIME_PARAMS = frozenset({"page"})
 # The empty card the live pages clone (in a <template>) for products created after loading.
 BLANK_PRODUCT = Product(
     id="", title="", description="", code="", price_cents=0, status=True, stock=0, category=""
@@ -39,25 +43,32 @@ async def home(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(location="/products")
 
 
+def pagination(request: web.Request, page: Page[Product]) -> dict[str, Any]:
+    """The page links under a listing: previous, next and the numbers around this one."""
+    numbers = page_numbers(page.page, page.total_pages)
+    return {
+        "prev_link": page_link(request, page.page - 1) if page.page > 1 else None,
+        "next_link": page_link(request, page.page + 1) if page.page < page.total_pages else None,
+        "page_links": [(n, page_link(request, n) if n else None) for n in numbers],
+    }
+
+
 @routes.get("/products", name="products")
 async def products(request: web.Request) -> web.Response:
     query = parse_product_query(request)
-    page = await request.app[PRODUCTS].list(query)
-    unfiltered = query.sort is None and query.category is None and query.available is None
-    numbers = page_numbers(page.page, page.total_pages)
+    page = await request.app[PRODUCTS].list(query, request[USER])
+    unfiltered = query == ProductQuery(limit=query.limit, page=query.page)
     context = {
+        **pagination(request, page),
         "page": page,
         "filters": {
             "query": request.query.get("query", ""),
-            "sort": query.sort or "",
+            "sort": request.query.get("sort", ""),
             "limit": query.limit,
         },
         "filtered": not unfiltered,
         "page_sizes": sorted({*PAGE_SIZES, query.limit}),
         "categories": sorted({product.category for product in page.items}),
-        "prev_link": page_link(request, page.page - 1) if page.page > 1 else None,
-        "next_link": page_link(request, page.page + 1) if page.page < page.total_pages else None,
-        "page_links": [(n, page_link(request, n) if n else None) for n in numbers],
         # Products created later come last in the default order: the live script adds
         # them only to the last page of an unfiltered listing, while there is room.
         "live_append": unfiltered and page.page >= page.total_pages,
@@ -74,10 +85,17 @@ async def product(request: web.Request) -> web.Response:
 
 
 async def realtime_products(request: web.Request) -> web.Response:
-    page = await request.app[PRODUCTS].list(ProductQuery(limit=MAX_PAGE_SIZE))
+    params = Query(request, REALTIME_PARAMS)
+    number = params.whole_number("page", 1, 1, MAX_PAGE)
+    params.check()
+    query = ProductQuery(limit=MAX_PAGE_SIZE, page=number)
+    page = await request.app[PRODUCTS].list(query, request[USER])
     context = {
+        **pagination(request, page),
         "page": page,
-        "api_source": f"/api/products?limit={MAX_PAGE_SIZE}",
+        "api_source": f"/api/products?limit={MAX_PAGE_SIZE}&page={number}",
+        # New products come last: the live script adds them to the last page only.
+        "live_append": page.page >= page.total_pages,
         "blank_product": BLANK_PRODUCT,
     }
     return await render("realtime.html", request, context)

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from shop.errors import ShopError
 from shop.keys import CARTS, USER
+from shop.models.images import card_url
 from shop.models.users import User
 from shop.routes.forms import is_local_path
 from shop.security import is_admin
@@ -68,6 +69,11 @@ def image_src(url: str) -> str:
     return PLACEHOLDER_IMAGE
 
 
+def card_image_src(url: str) -> str:
+    """Like image_src, at the card size (uploads have one; other addresses are as given)."""
+    return image_src(card_url(url))
+
+
 async def _cart_count(request: web.Request, user: User | None) -> int:
     if user is None or user.cart is None:
         return 0
@@ -96,4 +102,5 @@ async def page_context(request: web.Request) -> dict[str, Any]:
             else None
         ),
         "image_src": image_src,
+        "card_image_src": card_image_src,
     }

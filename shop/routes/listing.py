@@ -8,35 +8,59 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from shop.errors import Invalid
 from shop.models.listing import MAX_PAGE, MAX_PAGE_SIZE, Page
-from shop.models.products import Product, ProductQuery
+from shop.models.messages import phrase
+from shop.models.products import Product, ProductQuery, ProductSort
+from shop.models.search import query_words
 from shop.models.users import User
-from shop.routes.common import int_param, query_params
+from shop.routes.query import Query
 
-LISTING_PARAMS = frozenset({"limit", "page", "sort", "query"})
+LISTING_PARAMS = frozenset(
+    {"limit", "page", "sort", "query", "q", "category", "available", "low_stock"}
+)
+PAGING_PARAMS = frozenset({"limit", "page"})
+# The course's sort values order by price; the others name the field too.
+SORTS = {"asc": ProductSort.PRICE_ASC, "desc": ProductSort.PRICE_DESC} | {
+    sort.value: sort for sort in ProductSort
+}
+MAX_SEARCH = 200
+MAX_CATEGORY = 100
+
+
+def parse_paging(query: Query) -> tuple[int, int]:
+    """`limit` (1 to 100, default 10) and `page` (from 1, default 1)."""
+    return (
+        query.whole_number("limit", 10, 1, MAX_PAGE_SIZE),
+        query.whole_number("page", 1, 1, MAX_PAGE),
+    )
 
 
 def parse_product_query(request: web.Request) -> ProductQuery:
-    params = query_params(request, LISTING_PARAMS)
-    sort = params.get("sort") or None
-    if sort not in (None, "asc", "desc"):
-        raise Invalid("sort: must be asc or desc")
-    query = (params.get("query") or "").strip()
-    if len(query) > 100:
-        raise Invalid("query: must be at most 100 characters")
-    available: bool | None = None
-    category: str | None = None
-    if query.lower() == "available":
+    """The listing's parameters: `q` (search words), `category`, `available`, `low_stock`,
+    `sort`, `limit`, `page`, and the course's `query` (a category, or `available`)."""
+    params = Query(request, LISTING_PARAMS)
+    limit, page = parse_paging(params)
+    sort = params.choice("sort", tuple(SORTS))
+    category = params.text("category", MAX_CATEGORY) or None
+    available = params.flag("available")
+    legacy = params.text("query", MAX_CATEGORY)
+    words = query_words(params.text("q", MAX_SEARCH))
+    low_stock = params.flag("low_stock") is True
+    if legacy.lower() == "available":
         available = True
-    elif query:
-        category = query
+    elif legacy:
+        if category is not None and category.lower() != legacy.lower():
+            params.refuse("query", phrase("query_and_category"))
+        category = legacy
+    params.check()
     return ProductQuery(
-        limit=int_param(params, "limit", 10, 1, MAX_PAGE_SIZE),
-        page=int_param(params, "page", 1, 1, MAX_PAGE),
-        sort=sort,  # type: ignore[arg-type]
+        limit=limit,
+        page=page,
+        sort=SORTS[sort] if sort is not None else None,
         category=category,
         available=available,
+        words=words,
+        low_stock=low_stock,
     )
 
 

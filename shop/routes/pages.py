@@ -1,17 +1,18 @@
 """Every server-rendered page, in one route list for the app to add.
 
 The pages live in modules by job: the catalogue (and the live product list), the cart,
-and the account pages.
+the account pages, and the back office (a package of its own).
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from shop.routes import account_pages, cart_pages, catalogue_pages
+from shop.routes import account_pages, admin, cart_pages, catalogue_pages
 
 routes: list[web.AbstractRouteDef] = [
     *catalogue_pages.routes,
     *cart_pages.routes,
     *account_pages.routes,
+    *admin.routes,
 ]

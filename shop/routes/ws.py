@@ -16,9 +16,10 @@ from typing import Annotated, Any, Literal
 from aiohttp import WSCloseCode, WSMsgType, web
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from shop.errors import Forbidden, Invalid, ShopError
+from shop.errors import Forbidden, Invalid, ShopError, invalid
 from shop.keys import HUB, PRODUCTS, SESSION_ID, USER
 from shop.models.fields import Input
+from shop.models.messages import phrase
 from shop.models.products import ProductIn
 from shop.realtime import Subscriber
 from shop.routes.common import parse_json
@@ -99,7 +100,7 @@ def read_message(raw: str, admin: bool) -> Input:
     kind = parse_json(raw, Envelope).type
     model = MESSAGES.get(kind)
     if model is None:
-        raise Invalid(f"type: must be one of {', '.join(MESSAGES)}")
+        raise invalid({"type": phrase("literal_error", expected=", ".join(MESSAGES))})
     if kind in ADMIN_ONLY and not admin:
         raise Forbidden("admin only")
     return parse_json(raw, model)

@@ -11,8 +11,11 @@ from __future__ import annotations
 from typing import Protocol
 
 from shop.store.carts import CartStore
+from shop.store.images import ImageStore
 from shop.store.products import ProductStore
 from shop.store.sessions import SessionStore
+from shop.store.throttle import ThrottleStore
+from shop.store.tokens import TokenStore
 from shop.store.users import UserStore
 
 
@@ -32,8 +35,16 @@ class DuplicateKey(StoreError):
         self.field = field
 
 
+class LastAdmin(StoreError):
+    """The change would leave the shop without an admin."""
+
+
 class MissingProduct(StoreError):
     """An operation named a product that does not exist."""
+
+
+class ThumbnailsChanged(StoreError):
+    """A conditional product update found other thumbnails than the caller expected."""
 
 
 class MissingCart(StoreError):
@@ -63,6 +74,9 @@ class Store(Protocol):
     users: UserStore
     sessions: SessionStore
     carts: CartStore
+    tokens: TokenStore
+    throttle: ThrottleStore
+    images: ImageStore
 
     async def ping(self) -> None:
         """Return when the database answers; raise StoreUnavailable otherwise."""

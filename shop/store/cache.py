@@ -10,11 +10,11 @@ may write it.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from shop.models.listing import Page
-from shop.models.products import Product, ProductQuery
+from shop.models.products import CategoryCount, Product, ProductQuery
 from shop.store.products import ProductStore
 
 MAX_PRODUCTS = 10_000
@@ -55,6 +55,7 @@ class CatalogueCache:
         self._store = store
         self._products: _Lru[str, Product] = _Lru(MAX_PRODUCTS)
         self._pages: _Lru[ProductQuery, Page[Product]] = _Lru(MAX_PAGES)
+        self._categories: _Lru[bool, list[CategoryCount]] = _Lru(2)
         # Bumped by every product write: a read that started before a write must not
         # put its (possibly older) answer into the cache after the write dropped it.
         self._generation = 0
@@ -65,6 +66,7 @@ class CatalogueCache:
             self._products.drop(pid)
         self._generation += 1
         self._pages.clear()
+        self._categories.clear()
 
     def forget(self, event: Mapping[str, Any]) -> None:
         """Drop what a product event (`product.created/updated/deleted`) says changed;
@@ -74,24 +76,28 @@ class CatalogueCache:
         self.changed([pid] if isinstance(pid, str) else self._products.keys())
 
     async def get(self, pid: str) -> Product | None:
-        product = self._products.get(pid)
-        if product is not None:
-            return product
-        generation = self._generation
-        product = await self._store.get(pid)
-        if product is not None and generation == self._generation:
-            self._products.put(pid, product)
-        return product
+        return await self._through(self._products, pid, lambda: self._store.get(pid))
 
     async def list(self, query: ProductQuery) -> Page[Product]:
-        page = self._pages.get(query)
-        if page is not None:
-            return page
+        return await self._through(self._pages, query, lambda: self._store.list(query))
+
+    async def categories(self, include_hidden: bool = False) -> list[CategoryCount]:
+        return await self._through(
+            self._categories, include_hidden, lambda: self._store.categories(include_hidden)
+        )
+
+    async def _through[K, V](
+        self, cache: _Lru[K, V], key: K, load: Callable[[], Awaitable[V]]
+    ) -> V:
+        """The cached value, else the loaded one, kept unless a write came meanwhile."""
+        value = cache.get(key)
+        if value is not None:
+            return value
         generation = self._generation
-        page = await self._store.list(query)
-        if generation == self._generation:
-            self._pages.put(query, page)
-        return page
+        value = await load()
+        if value is not None and generation == self._generation:
+            cache.put(key, value)
+        return value
 
     async def insert(self, product: Product) -> None:
         try:
@@ -99,9 +105,15 @@ class CatalogueCache:
         finally:
             self.changed()
 
-    async def update(self, pid: str, changes: Mapping[str, Any]) -> Product | None:
+    async def update(
+        self,
+        pid: str,
+        changes: Mapping[str, Any],
+        *,
+        if_thumbnails: Sequence[str] | None = None,
+    ) -> Product | None:
         try:
-            return await self._store.update(pid, changes)
+            return await self._store.update(pid, changes, if_thumbnails=if_thumbnails)
         finally:
             self.changed([pid])
 

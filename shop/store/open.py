@@ -16,7 +16,7 @@ async def open_store(settings: Settings) -> Store:
     from shop.store.cache import CatalogueCache
     from shop.store.sqlite import SQLiteStore
 
-    store = await SQLiteStore.open(settings.sqlite_path)
+    store = await SQLiteStore.open(settings.sqlite_path, settings.media_dir)
     # One process writes an embedded database, so it may cache what it wrote.
     store.products = CatalogueCache(store.products)
     return store

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from shop.models.listing import Page
-from shop.models.products import Product, ProductQuery
+from shop.models.products import CategoryCount, Product, ProductQuery
 
 
 class ProductStore(Protocol):
@@ -16,12 +16,24 @@ class ProductStore(Protocol):
     async def get(self, pid: str) -> Product | None: ...
 
     async def list(self, query: ProductQuery) -> Page[Product]:
-        """Filter, sort by price (then id) and page; `total` counts all matches."""
+        """Search, filter, sort (then by id) and page; `total` counts all matches."""
 
-    async def update(self, pid: str, changes: Mapping[str, Any]) -> Product | None:
+    async def categories(self, include_hidden: bool = False) -> list[CategoryCount]:
+        """Every category with its product count (only `status` true products unless
+        `include_hidden`), sorted by name."""
+
+    async def update(
+        self,
+        pid: str,
+        changes: Mapping[str, Any],
+        *,
+        if_thumbnails: Sequence[str] | None = None,
+    ) -> Product | None:
         """Apply the given fields (Product's names) atomically; None if the id is unknown.
 
-        Raise DuplicateKey("code") when the new code is taken.
+        Raise DuplicateKey("code") when the new code is taken, and ThumbnailsChanged when
+        `if_thumbnails` is given and the product's thumbnails are no longer exactly those
+        (checked in the same atomic step: a compare-and-set of the image list).
         """
 
     async def delete(self, pid: str) -> bool:

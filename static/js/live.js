@@ -53,6 +53,14 @@
     );
   }
 
+  // An uploaded image's card size has the same name with ".card" (shop/models/images.py);
+  // any other address is shown as it is.
+  const UPLOADED = /^\/media\/[0-9a-f]{24}\/[0-9a-f]{16}-[0-9a-f]{8}\.webp$/;
+
+  function cardUrl(url) {
+    return typeof url === "string" && UPLOADED.test(url) ? url.replace(/\.webp$/, ".card.webp") : url;
+  }
+
   // The same rule as the server's: a local path or an https address, else the placeholder.
   function imageSrc(url) {
     if (typeof url === "string" && (isLocalPath(url) || (url.startsWith("https://") && !/\s/.test(url)))) {
@@ -127,9 +135,12 @@
     if (product.thumbnails !== undefined || product.title !== undefined) {
       root.querySelectorAll("img.product-thumb").forEach(function (image) {
         if (product.thumbnails !== undefined) {
-          image.src = imageSrc(product.thumbnails.length ? product.thumbnails[0] : "");
+          image.src = imageSrc(cardUrl(product.thumbnails.length ? product.thumbnails[0] : ""));
         }
         if (product.title !== undefined) image.alt = product.title;
+      });
+      root.querySelectorAll(".gallery").forEach(function (gallery) {
+        fillGallery(gallery, product);
       });
     }
     const available = product.status !== false;
@@ -145,6 +156,34 @@
       if (button && product.stock !== undefined) {
         button.disabled = Number(product.stock) < 1 || !available;
       }
+    });
+  }
+
+  /* The product page's images, as product.html renders them: the first large, the others
+     as small links to their page size. */
+  function fillGallery(gallery, product) {
+    const main = gallery.querySelector(".gallery-main");
+    const title = product.title !== undefined ? String(product.title) : main ? main.alt : "";
+    if (main) main.alt = title;
+    if (product.thumbnails === undefined) return;
+    const urls = product.thumbnails;
+    const first = imageSrc(urls.length ? urls[0] : "");
+    if (main && main.getAttribute("src") !== first) main.src = first;
+    gallery.querySelectorAll(".gallery-more").forEach(function (link) {
+      link.remove();
+    });
+    urls.slice(1).forEach(function (url, index) {
+      const link = document.createElement("a");
+      link.className = "gallery-more";
+      link.href = imageSrc(url);
+      const image = document.createElement("img");
+      image.src = imageSrc(cardUrl(url));
+      image.alt = title + ", image " + (index + 2);
+      image.loading = "lazy";
+      image.width = 160;
+      image.height = 120;
+      link.append(image);
+      gallery.append(link);
     });
   }
 

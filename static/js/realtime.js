@@ -88,7 +88,10 @@
       const action = String(message.action || "");
       if (action.includes("create")) {
         form.reset();
-        showStatus("Product created.");
+        const grid = document.getElementById("product-grid");
+        const shownHere = grid && grid.dataset.liveAppend === "true";
+        // New products come last: on an earlier page the list does not change.
+        showStatus(shownHere ? "Product created." : "Product created; it is listed on the last page.");
       } else if (action.includes("delete")) {
         showStatus("Product deleted.");
       }

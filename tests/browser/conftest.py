@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import ClientSession, CookieJar
+from aiohttp import ClientSession, CookieJar, FormData
 from playwright.async_api import (
     Browser,
     BrowserContext,
@@ -219,8 +219,9 @@ async def login(context: BrowserContext, email: str, password: str = PASSWORD) -
 class AdminApi:
     """The admin's JSON API, for seeding and changing products outside the browser."""
 
-    def __init__(self, session: ClientSession) -> None:
+    def __init__(self, session: ClientSession, origin: str) -> None:
         self.session = session
+        self.origin = origin
 
     async def create_product(self, **fields: Any) -> dict[str, Any]:
         # No thumbnails unless asked: the cards show the shop's placeholder image.
@@ -234,6 +235,16 @@ class AdminApi:
             assert response.status == 200, await response.text()
             return (await response.json())["payload"]
 
+    async def upload_image(self, pid: str, data: bytes) -> str:
+        """Upload an image to the product; its page-size URL."""
+        form = FormData()
+        form.add_field("image", data, filename="picture", content_type="image/png")
+        async with self.session.post(
+            f"/api/products/{pid}/images", data=form, headers={"Origin": self.origin}
+        ) as response:
+            assert response.status == 201, await response.text()
+            return response.headers["Location"]
+
 
 @pytest.fixture
 async def admin_api(server: Server) -> AsyncIterator[AdminApi]:
@@ -243,4 +254,4 @@ async def admin_api(server: Server) -> AsyncIterator[AdminApi]:
             "/api/sessions/login", json={"email": ADMIN_EMAIL, "password": PASSWORD}
         ) as response:
             assert response.status == 200, await response.text()
-        yield AdminApi(session)
+        yield AdminApi(session, server.url)

@@ -13,11 +13,15 @@ from typing import Any
 from pymongo import AsyncMongoClient
 from pymongo.errors import ConfigurationError
 
+from shop.settings import redact_url
 from shop.store.base import StoreUnavailable
 from shop.store.mongo.carts import MongoCarts
 from shop.store.mongo.docs import UNAVAILABLE, Doc
+from shop.store.mongo.images import MongoImages
 from shop.store.mongo.products import MongoProducts
 from shop.store.mongo.sessions import MongoSessions
+from shop.store.mongo.throttle import MongoThrottle
+from shop.store.mongo.tokens import MongoTokens
 from shop.store.mongo.users import MongoUsers
 
 _NO_DATABASE = "SHOP_DATABASE_URL: the MongoDB URL must name a database, e.g. mongodb://host/shop"
@@ -33,6 +37,9 @@ class MongoStore:
         self.users = MongoUsers(db)
         self.sessions = MongoSessions(db)
         self.carts = MongoCarts(db)
+        self.images = MongoImages(db)
+        self.tokens = MongoTokens(db)
+        self.throttle = MongoThrottle(db)
 
     @classmethod
     async def open(
@@ -68,8 +75,9 @@ class MongoStore:
                     for host, port in client.topology_description.server_descriptions()
                 )
                 seconds = server_selection_timeout_ms / 1000
+                where = hosts or redact_url(url)
                 raise StoreUnavailable(
-                    f"cannot reach MongoDB at {hosts or url} within {seconds:g} s"
+                    f"cannot reach MongoDB at {where} within {seconds:g} s"
                 ) from None
             await store._prepare()
         except BaseException:
@@ -79,7 +87,15 @@ class MongoStore:
 
     async def _prepare(self) -> None:
         # Idempotent: every start (or two at once) may run it.
-        aggregates = (self.products, self.users, self.sessions, self.carts)
+        aggregates = (
+            self.products,
+            self.users,
+            self.sessions,
+            self.carts,
+            self.images,
+            self.tokens,
+            self.throttle,
+        )
         await asyncio.gather(*(aggregate.prepare() for aggregate in aggregates))
 
     async def ping(self) -> None:

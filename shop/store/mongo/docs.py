@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bson import ObjectId
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import AutoReconnect, ConnectionFailure, ServerSelectionTimeoutError
 
 from shop.models.products import Product
+from shop.models.search import product_words, sort_key
 from shop.models.users import Role, User
 from shop.store.base import StoreUnavailable
 
@@ -41,6 +43,29 @@ def report_unavailable[C: type](cls: C) -> C:
     return cls
 
 
+async def one_with_user(collection: AsyncCollection[Doc], match: Doc) -> tuple[Doc, User] | None:
+    """The document `match` finds and the user its `uid` names, in one round trip; None
+    when either is missing."""
+    cursor = await collection.aggregate(
+        [
+            {"$match": match},
+            {"$limit": 1},
+            {
+                "$lookup": {
+                    "from": "users",
+                    "localField": "uid",
+                    "foreignField": "_id",
+                    "as": "user",
+                }
+            },
+        ]
+    )
+    found = await cursor.to_list()
+    if not found or not found[0]["user"]:
+        return None
+    return found[0], user(found[0]["user"][0])
+
+
 def as_datetime(seconds: float) -> datetime:
     """A Unix time as the UTC datetime a TTL index needs."""
     return datetime.fromtimestamp(seconds, UTC)
@@ -56,7 +81,13 @@ def product_doc(product: Product) -> Doc:
         **{name: getattr(product, name) for name in PRODUCT_FIELDS},
         "category_key": product.category.lower(),
         "thumbnails": list(product.thumbnails),
+        **search_fields(product.title, product.description, product.code),
     }
+
+
+def search_fields(title: str, description: str, code: str) -> Doc:
+    """What a product document keeps for search and sorting (shop.models.search)."""
+    return {"search": product_words(title, description, code), "title_key": sort_key(title)}
 
 
 def product(doc: Doc) -> Product:

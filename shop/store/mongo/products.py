@@ -1,9 +1,10 @@
-"""The catalogue in MongoDB."""
+"""The catalogue in MongoDB: products, searchable and filtered listings, categories."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import re
+from collections.abc import AsyncIterator, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -14,24 +15,27 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from shop.models.listing import Page
-from shop.models.products import Product, ProductQuery
-from shop.store.base import DuplicateKey
+from shop.models.products import LOW_STOCK, CategoryCount, Product, ProductQuery
+from shop.models.search import fold
+from shop.store.base import DuplicateKey, ThumbnailsChanged
 from shop.store.mongo import docs
 from shop.store.mongo.docs import Doc
 
-_SORT = {
-    None: [("_id", ASCENDING)],
-    "asc": [("price_cents", ASCENDING), ("_id", ASCENDING)],
-    "desc": [("price_cents", DESCENDING), ("_id", DESCENDING)],
-}
+_FIELDS = {"price": "price_cents", "title": "title_key", "stock": "stock"}
+_TEXT_FIELDS = ("title", "description", "code")
 INDEXES = [
     IndexModel("code", unique=True),
     IndexModel([("category_key", ASCENDING), ("price_cents", ASCENDING), ("_id", ASCENDING)]),
     IndexModel([("status", ASCENDING), ("price_cents", ASCENDING), ("_id", ASCENDING)]),
     IndexModel([("price_cents", ASCENDING), ("_id", ASCENDING)]),
+    IndexModel([("status", ASCENDING), ("title_key", ASCENDING), ("_id", ASCENDING)]),
+    IndexModel([("title_key", ASCENDING), ("_id", ASCENDING)]),
+    IndexModel([("stock", ASCENDING), ("_id", ASCENDING)]),
     # Filtered listings without a sort come back in _id order.
     IndexModel([("category_key", ASCENDING), ("_id", ASCENDING)]),
     IndexModel([("status", ASCENDING), ("_id", ASCENDING)]),
+    # Multikey: each query word is an anchored prefix regex, which walks this index.
+    IndexModel("search"),
 ]
 
 
@@ -42,8 +46,9 @@ class MongoProducts:
         self._carts: AsyncCollection[Doc] = db["carts"]
 
     async def prepare(self) -> None:
-        """Convert float prices of older databases to cents, then create the indexes."""
+        """Bring older databases' products up to date, then create the indexes."""
         await convert_prices(self._products)
+        await index_words(self._products)
         await self._products.create_indexes(INDEXES)
 
     async def insert(self, product: Product) -> None:
@@ -57,14 +62,15 @@ class MongoProducts:
         return docs.product(doc) if doc else None
 
     async def list(self, query: ProductQuery) -> Page[Product]:
-        match: Doc = {}
-        if query.category is not None:
-            match["category_key"] = query.category.lower()
-        if query.available is not None:
-            match["status"] = query.available
+        match = _match(query)
+        if query.sort is None:
+            order = [("_id", ASCENDING)]
+        else:
+            direction = DESCENDING if query.sort.descending else ASCENDING
+            order = [(_FIELDS[query.sort.field], direction), ("_id", direction)]
         cursor = (
             self._products.find(match)
-            .sort(_SORT[query.sort])
+            .sort(order)
             .skip((query.page - 1) * query.limit)
             .limit(query.limit)
         )
@@ -78,21 +84,47 @@ class MongoProducts:
         items = [docs.product(doc) for doc in found]
         return Page(items=items, total=total, page=query.page, limit=query.limit)
 
-    async def update(self, pid: str, changes: Mapping[str, Any]) -> Product | None:
+    async def categories(self, include_hidden: bool = False) -> list[CategoryCount]:
+        pipeline: list[Doc] = [] if include_hidden else [{"$match": {"status": True}}]
+        pipeline.append(
+            {"$group": {"_id": "$category_key", "name": {"$first": "$category"}, "n": {"$sum": 1}}}
+        )
+        cursor = await self._products.aggregate(pipeline)
+        found = [CategoryCount(doc["name"], doc["n"]) async for doc in cursor]
+        return sorted(found, key=lambda category: fold(category.name))
+
+    async def update(
+        self,
+        pid: str,
+        changes: Mapping[str, Any],
+        *,
+        if_thumbnails: Sequence[str] | None = None,
+    ) -> Product | None:
         fields: Doc = {name: changes[name] for name in docs.PRODUCT_FIELDS if name in changes}
         if "thumbnails" in changes:
             fields["thumbnails"] = list(changes["thumbnails"])
         if "category" in fields:
             fields["category_key"] = fields["category"].lower()
+        match: Doc = {"_id": ObjectId(pid)}
+        if if_thumbnails is not None:
+            # An array matches an equal array only: same URLs, same order.
+            match["thumbnails"] = list(if_thumbnails)
         if not fields:  # an empty $set is an error; nothing to change is a read
-            return await self.get(pid)
-        try:
-            doc = await self._products.find_one_and_update(
-                {"_id": ObjectId(pid)}, {"$set": fields}, return_document=ReturnDocument.AFTER
-            )
-        except DuplicateKeyError:
-            raise DuplicateKey("code") from None
-        return docs.product(doc) if doc else None
+            doc = await self._products.find_one(match)
+        else:
+            try:
+                doc = await self._products.find_one_and_update(
+                    match, {"$set": fields}, return_document=ReturnDocument.AFTER
+                )
+            except DuplicateKeyError:
+                raise DuplicateKey("code") from None
+        if doc is None:
+            if if_thumbnails is not None and await self.get(pid) is not None:
+                raise ThumbnailsChanged(pid)
+            return None
+        if fields and any(name in changes for name in _TEXT_FIELDS):
+            await _reindex(self._products, doc)
+        return docs.product(doc)
 
     async def delete(self, pid: str) -> bool:
         product_id = ObjectId(pid)
@@ -105,22 +137,77 @@ class MongoProducts:
         return True
 
 
-async def convert_prices(products: AsyncCollection[Doc], batch: int = 1000) -> None:
-    """Give every product still holding a float `price` its exact `price_cents`.
+def _match(query: ProductQuery) -> Doc:
+    """The filter of a listing; every part combines with the others."""
+    conditions: list[Doc] = []
+    if not query.include_hidden:
+        conditions.append({"status": True})
+    if query.category is not None:
+        conditions.append({"category_key": query.category.lower()})
+    if query.available is True:
+        conditions.append({"status": True, "stock": {"$gt": 0}})
+    elif query.available is False:
+        conditions.append({"$or": [{"status": False}, {"stock": 0}]})
+    if query.low_stock:
+        conditions.append({"stock": {"$lte": LOW_STOCK}})
+    # Query words are normalised to letters and digits; escaped all the same.
+    conditions.extend({"search": {"$regex": f"^{re.escape(word)}"}} for word in query.words)
+    if not conditions:
+        return {}
+    return conditions[0] if len(conditions) == 1 else {"$and": conditions}
 
-    Each update is conditional on the old field, so two processes starting at once (or a
-    start interrupted halfway) convert each product once.
+
+async def _reindex(products: AsyncCollection[Doc], doc: Doc) -> None:
+    """Recompute the search fields from the text the update left.
+
+    Conditional on that text: when a concurrent update changed it since, that update
+    recomputes from its own result, so the last text written is the one indexed.
     """
-    pending: list[UpdateOne] = []
-    cursor = products.find({"price": {"$exists": True}}, {"price": 1})
-    async for doc in cursor:
-        cents = int((Decimal(repr(float(doc["price"]))) * 100).quantize(1, ROUND_HALF_UP))
-        pending.append(
-            UpdateOne(
+    text = {name: doc[name] for name in _TEXT_FIELDS}
+    await products.update_one(
+        {"_id": doc["_id"], **text},
+        {"$set": docs.search_fields(text["title"], text["description"], text["code"])},
+    )
+
+
+async def index_words(products: AsyncCollection[Doc]) -> None:
+    """Give products written before search existed their search fields."""
+
+    async def updates() -> AsyncIterator[UpdateOne]:
+        missing = {"$or": [{"search": {"$exists": False}}, {"title_key": {"$exists": False}}]}
+        async for doc in products.find(missing, dict.fromkeys(_TEXT_FIELDS, 1)):
+            text = {name: doc[name] for name in _TEXT_FIELDS}
+            fields = docs.search_fields(text["title"], text["description"], text["code"])
+            yield UpdateOne({"_id": doc["_id"], **text}, {"$set": fields})
+
+    await _in_batches(products, updates())
+
+
+async def convert_prices(products: AsyncCollection[Doc]) -> None:
+    """Give every product still holding a float `price` its exact `price_cents`."""
+
+    async def updates() -> AsyncIterator[UpdateOne]:
+        async for doc in products.find({"price": {"$exists": True}}, {"price": 1}):
+            cents = int((Decimal(repr(float(doc["price"]))) * 100).quantize(1, ROUND_HALF_UP))
+            yield UpdateOne(
                 {"_id": doc["_id"], "price": doc["price"]},
                 {"$set": {"price_cents": cents}, "$unset": {"price": ""}},
             )
-        )
+
+    await _in_batches(products, updates())
+
+
+async def _in_batches(
+    products: AsyncCollection[Doc], updates: AsyncIterator[UpdateOne], batch: int = 1000
+) -> None:
+    """Apply start-up conversions in unordered batches.
+
+    Each update is conditional on the fields it was computed from, so two processes
+    starting at once (or a start interrupted halfway) change each product once.
+    """
+    pending: list[UpdateOne] = []
+    async for update in updates:
+        pending.append(update)
         if len(pending) >= batch:
             await products.bulk_write(pending, ordered=False)
             pending = []

@@ -1,19 +1,22 @@
-"""The catalogue in SQLite: products, filtered and paged listings, and their totals."""
+"""The catalogue in SQLite: products, searchable and filtered listings, and their totals."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from shop.models.listing import Page
-from shop.models.products import Product, ProductQuery
+from shop.models.products import LOW_STOCK, CategoryCount, Product, ProductQuery
+from shop.models.search import fold, prefix_end, product_words, sort_key
+from shop.store.base import ThumbnailsChanged
 from shop.store.sqlite import rows
 from shop.store.sqlite.engine import Engine, snapshot
 
 _FIELDS = ("title", "description", "code", "price_cents", "status", "stock", "category")
-_ORDER = {None: "id", "asc": "price_cents, id", "desc": "price_cents DESC, id DESC"}
+_COLUMNS = {"price": "price_cents", "title": "title_key", "stock": "stock"}
+_TEXT_FIELDS = frozenset({"title", "description", "code"})
 # Catalogue-cache misses come here: the columns by position, the quicker read.
 _SELECT_BY_ID = f"SELECT {rows.product_columns()} FROM products WHERE id = ?"  # noqa: S608
 
@@ -27,16 +30,18 @@ class SQLiteProducts:
             with rows.unique_fields():
                 db.execute(
                     "INSERT INTO products (id, title, description, code, price_cents, status,"
-                    " stock, category, category_key, thumbnails) VALUES (:id, :title,"
-                    " :description, :code, :price_cents, :status, :stock, :category,"
-                    " :category_key, :thumbnails)",
+                    " stock, category, category_key, thumbnails, title_key) VALUES (:id,"
+                    " :title, :description, :code, :price_cents, :status, :stock, :category,"
+                    " :category_key, :thumbnails, :title_key)",
                     {
                         "id": product.id,
                         **{name: getattr(product, name) for name in _FIELDS},
                         "category_key": product.category.lower(),
                         "thumbnails": json.dumps(list(product.thumbnails)),
+                        "title_key": sort_key(product.title),
                     },
                 )
+            _index_words(db, product)
 
         await self._engine.write(job)
 
@@ -48,37 +53,62 @@ class SQLiteProducts:
         return await self._engine.read(job)
 
     async def list(self, query: ProductQuery) -> Page[Product]:
-        clauses: list[str] = []
-        params: dict[str, object] = {
-            "limit": query.limit,
-            "offset": (query.page - 1) * query.limit,
-        }
-        if query.category is not None:
-            clauses.append("category_key = :category")
-            params["category"] = query.category.lower()
-        if query.available is not None:
-            clauses.append("status = :status")
-            params["status"] = int(query.available)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        where, params = _where(query)
+        params |= {"limit": query.limit, "offset": (query.page - 1) * query.limit}
+        if query.sort is None:
+            order = "id"
+        else:
+            direction = " DESC" if query.sort.descending else ""
+            order = f"{_COLUMNS[query.sort.field]}{direction}, id{direction}"
         # Only constant fragments are formatted in; every value is a bound parameter.
-        order = _ORDER[query.sort]
         sql = f"SELECT * FROM products {where} ORDER BY {order} LIMIT :limit OFFSET :offset"  # noqa: S608
 
         def job(db: sqlite3.Connection) -> Page[Product]:
             with snapshot(db):  # the page and its total from one view
                 items = [rows.product(row) for row in db.execute(sql, params)]
-                total = _total(db, query)
+                total = _total(db, query, where, params)
             return Page(items=items, total=total, page=query.page, limit=query.limit)
 
         return await self._engine.read(job)
 
-    async def update(self, pid: str, changes: Mapping[str, Any]) -> Product | None:
+    async def categories(self, include_hidden: bool = False) -> list[CategoryCount]:
+        prefix = "category:" if include_hidden else "visible:category:"
+
+        def job(db: sqlite3.Connection) -> list[CategoryCount]:
+            # A name per category from one of its products (keys are lower-cased names).
+            found = db.execute(
+                "SELECT (SELECT category FROM products WHERE category_key = substr(c.key, :at)"
+                " LIMIT 1) AS name, c.n AS n FROM product_counts AS c"
+                " WHERE c.key >= :low AND c.key < :high AND c.n > 0",
+                {"at": len(prefix) + 1, "low": prefix, "high": prefix_end(prefix)},
+            ).fetchall()
+            return [CategoryCount(row["name"], row["n"]) for row in found if row["name"]]
+
+        categories = await self._engine.read(job)
+        return sorted(categories, key=lambda category: fold(category.name))
+
+    async def update(
+        self,
+        pid: str,
+        changes: Mapping[str, Any],
+        *,
+        if_thumbnails: Sequence[str] | None = None,
+    ) -> Product | None:
         params = {name: changes.get(name) for name in _FIELDS}
         category, thumbnails = changes.get("category"), changes.get("thumbnails")
         params["category_key"] = category.lower() if category is not None else None
         params["thumbnails"] = json.dumps(list(thumbnails)) if thumbnails is not None else None
+        params["title_key"] = sort_key(changes["title"]) if "title" in changes else None
+        reindex = not _TEXT_FIELDS.isdisjoint(changes)
 
         def job(db: sqlite3.Connection) -> Product | None:
+            if if_thumbnails is not None:
+                # Compared as lists, inside the write transaction: nothing changes between.
+                row = db.execute("SELECT thumbnails FROM products WHERE id = ?", (pid,)).fetchone()
+                if row is None:
+                    return None
+                if json.loads(row["thumbnails"]) != list(if_thumbnails):
+                    raise ThumbnailsChanged(pid)
             # No column is nullable, so NULL means "not given": one static statement
             # changes exactly the given fields.
             with rows.unique_fields():
@@ -90,17 +120,60 @@ class SQLiteProducts:
                     " status = coalesce(:status, status), stock = coalesce(:stock, stock),"
                     " category = coalesce(:category, category),"
                     " category_key = coalesce(:category_key, category_key),"
-                    " thumbnails = coalesce(:thumbnails, thumbnails)"
+                    " thumbnails = coalesce(:thumbnails, thumbnails),"
+                    " title_key = coalesce(:title_key, title_key)"
                     " WHERE id = :id RETURNING *",
                     {**params, "id": pid},
                 ).fetchall()  # all rows, so the statement finishes
-            return rows.product(found[0]) if found else None
+            if not found:
+                return None
+            product = rows.product(found[0])
+            if reindex:
+                db.execute("DELETE FROM product_words WHERE product_id = ?", (pid,))
+                _index_words(db, product)
+            return product
 
         return await self._engine.write(job)
 
     async def delete(self, pid: str) -> bool:
-        # Its cart lines go by ON DELETE CASCADE, in the same statement.
+        # Its words and cart lines go by ON DELETE CASCADE, in the same statement.
         return await self._engine.write(rows.changes("DELETE FROM products WHERE id = ?", pid))
+
+
+def _index_words(db: sqlite3.Connection, product: Product) -> None:
+    db.executemany(
+        "INSERT INTO product_words (word, product_id) VALUES (?, ?)",
+        [
+            (word, product.id)
+            for word in product_words(product.title, product.description, product.code)
+        ],
+    )
+
+
+def _where(query: ProductQuery) -> tuple[str, dict[str, Any]]:
+    """The WHERE clause of a listing and its parameters (values are always bound)."""
+    clauses: list[str] = []
+    params: dict[str, Any] = {}
+    if not query.include_hidden:
+        clauses.append("status = 1")
+    if query.category is not None:
+        clauses.append("category_key = :category")
+        params["category"] = query.category.lower()
+    if query.available is True:
+        clauses.append("status = 1 AND stock > 0")
+    elif query.available is False:
+        clauses.append("(status = 0 OR stock = 0)")
+    if query.low_stock:
+        clauses.append("stock <= :low_stock")
+        params["low_stock"] = LOW_STOCK
+    for n, word in enumerate(query.words):
+        # Each word of the query is the start of one of the product's words: a range scan
+        # of the word index. Only the parameter names are formatted in.
+        clauses.append(
+            f"id IN (SELECT product_id FROM product_words WHERE word >= :w{n} AND word < :e{n})"  # noqa: S608
+        )
+        params[f"w{n}"], params[f"e{n}"] = word, prefix_end(word)
+    return (f"WHERE {' AND '.join(clauses)}" if clauses else ""), params
 
 
 def _count(db: sqlite3.Connection, key: str) -> int:
@@ -108,16 +181,16 @@ def _count(db: sqlite3.Connection, key: str) -> int:
     return row["n"] if row else 0
 
 
-def _total(db: sqlite3.Connection, query: ProductQuery) -> int:
-    """How many products match, from the trigger-kept counters (never a scan)."""
-    if query.category is not None and query.available is not None:
-        # ProductQuery promises one filter at most; stay correct (if slower) without it.
-        sql = "SELECT count(*) FROM products WHERE category_key = ? AND status = ?"
-        return db.execute(sql, (query.category.lower(), int(query.available))).fetchone()[0]
-    if query.category is not None:
-        return _count(db, f"category:{query.category.lower()}")
-    total = _count(db, "all")
-    if query.available is None:
-        return total
-    available = _count(db, "available")
-    return available if query.available else total - available
+def _total(db: sqlite3.Connection, query: ProductQuery, where: str, params: dict[str, Any]) -> int:
+    """How many products match: from the trigger-kept counters when one holds the answer,
+    else counted."""
+    plain = not query.words and not query.low_stock
+    visible = "" if query.include_hidden else "visible:"
+    if plain and query.available is None and query.category is None:
+        return _count(db, "all" if query.include_hidden else "visible")
+    if plain and query.available is None:
+        return _count(db, f"{visible}category:{query.category.lower()}")  # type: ignore[union-attr]
+    if plain and query.available is True and query.category is None:
+        return _count(db, "available")
+    sql = f"SELECT count(*) FROM products {where}"  # noqa: S608 (constant fragments only)
+    return db.execute(sql, params).fetchone()[0]

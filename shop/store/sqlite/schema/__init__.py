@@ -13,7 +13,7 @@ from shop.store.sqlite.schema.migrations import LATEST, STEPS
 
 _HERE = Path(__file__).parent
 # In dependency order: a table comes after those its foreign keys name.
-AGGREGATES = ("products", "users", "sessions", "carts")
+AGGREGATES = ("products", "users", "sessions", "carts", "tokens", "throttle")
 
 
 def prepare(db: sqlite3.Connection) -> None:
@@ -24,12 +24,14 @@ def prepare(db: sqlite3.Connection) -> None:
         exists = db.execute(
             "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'products'"
         ).fetchone()
-        if exists:
-            for step in STEPS[version:]:
-                step(db)
+        pending = STEPS[version:] if exists else []
+        for step in pending:
+            step.before(db)
         for name in AGGREGATES:
             for statement in _statements((_HERE / f"{name}.sql").read_text()):
                 db.execute(statement)
+        for step in pending:
+            step.after(db)
         db.execute(f"PRAGMA user_version = {LATEST}")
         db.execute("COMMIT")
     except BaseException:

@@ -1,14 +1,30 @@
 """Changes to tables that already exist in older files, by schema version.
 
 `PRAGMA user_version` holds the version a file is at. A new file gets the latest schema
-at once (the .sql files create it); an older one runs each step from its version up,
-before the .sql files add what is new. Add a step here when a released table changes.
+at once (the .sql files create it); an older one runs each step from its version up:
+`before` runs before the .sql files (altering what exists), `after` once they have run
+(filling what they created). Add a step here when a released table changes.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from dataclasses import dataclass
+
+from shop.models.search import product_words, sort_key
+
+type Step = Callable[[sqlite3.Connection], None]
+
+
+def _nothing(db: sqlite3.Connection) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class Migration:
+    before: Step
+    after: Step = _nothing
 
 
 def _prices_to_cents(db: sqlite3.Connection) -> None:
@@ -24,6 +40,49 @@ def _prices_to_cents(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE products DROP COLUMN price")
 
 
+def _add_search(db: sqlite3.Connection) -> None:
+    # The title's sort key; the counters' triggers change meaning ('available' now needs
+    # stock too), so the old ones go and the .sql file makes the new ones.
+    db.execute("ALTER TABLE products ADD COLUMN title_key TEXT NOT NULL DEFAULT ''")
+    rows = db.execute("SELECT id, title FROM products").fetchall()
+    db.executemany(
+        "UPDATE products SET title_key = ? WHERE id = ?", [(sort_key(r[1]), r[0]) for r in rows]
+    )
+    for trigger in ("insert", "delete", "update"):
+        db.execute(f"DROP TRIGGER IF EXISTS products_counted_{trigger}")
+
+
+def _index_words_and_recount(db: sqlite3.Connection) -> None:
+    rows = db.execute("SELECT id, title, description, code FROM products").fetchall()
+    db.executemany(
+        "INSERT OR IGNORE INTO product_words (word, product_id) VALUES (?, ?)",
+        [(word, r[0]) for r in rows for word in product_words(r[1], r[2], r[3])],
+    )
+    recount_products(db)
+
+
+def recount_products(db: sqlite3.Connection) -> None:
+    """Rebuild every listing total from the products themselves."""
+    db.execute("DELETE FROM product_counts")
+    db.execute(
+        "INSERT INTO product_counts (key, n) VALUES"
+        " ('all', (SELECT count(*) FROM products)),"
+        " ('visible', (SELECT count(*) FROM products WHERE status = 1)),"
+        " ('available', (SELECT count(*) FROM products WHERE status = 1 AND stock > 0))"
+    )
+    db.execute(
+        "INSERT INTO product_counts (key, n)"
+        " SELECT 'category:' || category_key, count(*) FROM products GROUP BY category_key"
+    )
+    db.execute(
+        "INSERT INTO product_counts (key, n) SELECT 'visible:category:' || category_key,"
+        " count(*) FROM products WHERE status = 1 GROUP BY category_key"
+    )
+
+
 # STEPS[n] takes a file from version n to n + 1.
-STEPS: list[Callable[[sqlite3.Connection], None]] = [_prices_to_cents]
+STEPS: list[Migration] = [
+    Migration(_prices_to_cents),
+    Migration(_add_search, _index_words_and_recount),
+]
 LATEST = len(STEPS)

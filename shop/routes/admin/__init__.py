@@ -1,0 +1,10 @@
+"""The back office: pages for admins only (anonymous visitors go to the login page and
+come back; other users get the 403 page). One module per section, one route list here."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from shop.routes.admin import home
+
+routes: list[web.AbstractRouteDef] = [*home.routes]
