@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from http_load import HOST, PYTHON, ROOT, BenchError, _sizes, free_port, serving, shop_env
+from servers import HOST, PYTHON, ROOT, BenchError, free_port, parse_sizes, serving, shop_env
 
 P99_TARGET_MS = 250.0  # at TARGET_CLIENTS
 TARGET_CLIENTS = 1000
@@ -347,7 +347,7 @@ def raise_fd_limit(needed: int) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clients", type=_sizes, default=[1000, 5000], help="e.g. 1000,5000")
+    parser.add_argument("--clients", type=parse_sizes, default=[1000, 5000], help="e.g. 1000,5000")
     parser.add_argument("--rounds", type=int, default=20, help="product changes per size")
     parser.add_argument("--procs", type=int, default=2, help="client processes")
     parser.add_argument("--client-of", type=int, help=argparse.SUPPRESS)  # a client process

@@ -231,6 +231,9 @@ class Hub:
         readers = {*self._by_user.get(uid, ()), *self._admins}
         self._deliver([s for s in readers if s.orders], event)
 
+    def listening(self, uid: str) -> bool:
+        return any(s.cart for s in self._by_user.get(uid, ()))
+
     def _deliver(self, subscribers: list[Subscriber], event: dict[str, Any]) -> None:
         if not subscribers:
             return  # most changes have nobody listening: skip the encoding too

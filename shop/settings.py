@@ -46,6 +46,9 @@ class Settings:
     trust_forwarded: bool = False
     # Image uploads decoded and re-encoded at once (each takes a worker thread).
     image_workers: int = 2
+    # A test hook, never read from the environment: PyMongo monitoring listeners given to
+    # the MongoDB client (the tests count round trips with a CommandListener).
+    mongo_listeners: tuple[object, ...] = ()
 
     @property
     def is_mongo(self) -> bool:

@@ -438,3 +438,18 @@ async def test_concurrent_adds_never_exceed_stock(shop: Shop, product_body: Prod
     statuses = sorted(response.status for response in responses)
     assert statuses == [200] * 10 + [409] * 20
     assert await shop.lines() == [(scarce, 10)]
+
+
+async def test_concurrent_refusals_undo_only_themselves(
+    shop: Shop, pid: str, product_body: ProductBody
+) -> None:
+    # Arriving together, on SQLite these share transactions (group commit): each refusal
+    # must take back its own change alone, and every accepted add must stay.
+    scarce = (await shop.product(product_body(stock=1)))["_id"]
+    requests = [shop.client.post(shop.line(pid)) for _ in range(20)]
+    requests += [shop.client.post(shop.line(scarce), json={"quantity": 2}) for _ in range(20)]
+    requests += [shop.client.post(shop.line(MISSING_ID)) for _ in range(10)]
+    responses = await asyncio.gather(*requests)
+    statuses = [response.status for response in responses]
+    assert statuses == [200] * 20 + [409] * 20 + [404] * 10
+    assert await shop.lines() == [(pid, 20)]

@@ -34,7 +34,8 @@ class CartService:
         self._events = events
 
     def _changed(self, cart: Cart) -> Cart:
-        if cart.owner is not None:
+        # Most changes have nobody watching: the event's JSON is then never built.
+        if cart.owner is not None and self._events.listening(cart.owner):
             self._events.publish_user(cart.owner, cart_event(cart.to_json()))
         return cart
 

@@ -15,6 +15,9 @@ class Events(Protocol):
     def publish_order(self, uid: str, event: dict[str, Any]) -> None:
         """Send to the sockets of the order's owner and of every admin."""
 
+    def listening(self, uid: str) -> bool:
+        """Whether any socket of the user follows their cart: if not, skip building events."""
+
     def disconnect_user(self, uid: str, session: str | None = None) -> None:
         """Close the user's sockets (those of one session, when given): that session ended."""
 

@@ -10,7 +10,9 @@ async def open_store(settings: Settings) -> Store:
     if settings.is_mongo:
         from shop.store.mongo import MongoStore
 
-        return await MongoStore.open(settings.database_url)
+        return await MongoStore.open(
+            settings.database_url, event_listeners=settings.mongo_listeners
+        )
     from shop.store.cache import CatalogueCache
     from shop.store.sqlite import SQLiteStore
 

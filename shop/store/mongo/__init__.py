@@ -7,6 +7,8 @@ aggregate, each over the same database.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
+from typing import Any
 
 from pymongo import AsyncMongoClient
 from pymongo.errors import ConfigurationError
@@ -42,8 +44,17 @@ class MongoStore:
         self.orders = MongoOrders(db, self.carts)
 
     @classmethod
-    async def open(cls, url: str, *, server_selection_timeout_ms: int = 5000) -> MongoStore:
-        """Connect to the database the URL names, check it answers and prepare it."""
+    async def open(
+        cls,
+        url: str,
+        *,
+        server_selection_timeout_ms: int = 5000,
+        event_listeners: Sequence[Any] = (),
+    ) -> MongoStore:
+        """Connect to the database the URL names, check it answers and prepare it.
+
+        `event_listeners` are PyMongo monitoring listeners (the tests count round trips).
+        """
         # journal=True: a write is acknowledged only once it is in the on-disk journal, so
         # a crash right after a 2xx answer loses nothing.
         client: AsyncMongoClient[Doc] = AsyncMongoClient(
@@ -51,6 +62,7 @@ class MongoStore:
             serverSelectionTimeoutMS=server_selection_timeout_ms,
             tz_aware=True,
             journal=True,
+            event_listeners=list(event_listeners),
         )
         try:
             try:
