@@ -35,6 +35,7 @@ format: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(PY) bench/http_load.py
+	$(PY) bench/purchase_load.py
 
 bench-ws: $(VENV)/.installed-test
 	$(PY) bench/ws_fanout.py

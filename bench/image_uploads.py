@@ -26,8 +26,8 @@ import time
 from pathlib import Path
 
 from aiohttp import ClientSession, CookieJar, FormData
-from http_load import HOST, PYTHON, ROOT, BenchError, free_port, serving
 from PIL import Image, ImageFilter
+from servers import HOST, PYTHON, ROOT, BenchError, free_port, serving
 
 from shop.service.imaging import MAX_BYTES, render
 

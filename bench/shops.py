@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from http_load import HOST, PYTHON, ROOT, BenchError, free_port, serving, shop_env
+from servers import HOST, PYTHON, ROOT, BenchError, free_port, serving, shop_env
 
 ADMIN_EMAIL = "admin@bench.local"
 type Servers = list[tuple[int, subprocess.Popen[bytes]]]  # (port, process) of each shop

@@ -17,7 +17,7 @@ from collections import Counter
 from typing import Any
 
 import aiohttp
-from http_load import HOST, PYTHON, ROOT, BenchError
+from servers import HOST, PYTHON, ROOT, BenchError
 
 CONNECT_CONCURRENCY = 64  # per client process; stays under the server's listen backlog
 ROUND_TIMEOUT = 60.0

@@ -38,7 +38,7 @@ from typing import Any
 
 import aiohttp
 import shops
-from http_load import HOST, BenchError, _sizes
+from servers import HOST, BenchError, parse_sizes
 from shops import ADMIN_EMAIL, Servers
 from ws_clients import Clients
 
@@ -296,7 +296,7 @@ def raise_fd_limit(needed: int) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clients", type=_sizes, default=[1000, 5000], help="e.g. 1000,5000")
+    parser.add_argument("--clients", type=parse_sizes, default=[1000, 5000], help="e.g. 1000,5000")
     parser.add_argument("--rounds", type=int, default=20, help="product changes per size")
     parser.add_argument("--procs", type=int, default=2, help="client processes per server")
     parser.add_argument(

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from aiohttp import web
 
+from shop.auth import user_middleware
+from shop.bodies import body_middleware
 from shop.errors import error_middleware
 from shop.keys import (
     BUS,
@@ -16,11 +18,13 @@ from shop.keys import (
     HUB,
     IMAGES,
     METRICS,
+    ORDERS,
     PASSWORDS,
     PRODUCTS,
     SETTINGS,
     STORE,
     THROTTLE,
+    TOKENS,
     USERS,
 )
 from shop.metrics import Metrics
@@ -30,8 +34,10 @@ from shop.realtime.bus import RedisBus
 from shop.routes import (
     api_carts,
     api_images,
+    api_orders,
     api_products,
     api_sessions,
+    api_tokens,
     api_users,
     health,
     media,
@@ -40,12 +46,17 @@ from shop.routes import (
     ws,
 )
 from shop.routes.layout import page_context
-from shop.security import LoginThrottle, PasswordHasher, origin_middleware
+from shop.routing import serve_trailing_slashes
+from shop.security import PasswordHasher, origin_middleware, purge_throttle_windows
+from shop.server import use_shop_handler
 from shop.service.carts import CartService
 from shop.service.images import ImageService
+from shop.service.orders import OrderService
 from shop.service.products import ProductService
+from shop.service.throttle import Limits, Throttle
+from shop.service.tokens import TokenService, TokenUsage
 from shop.service.users import UserService
-from shop.sessions import purge_expired_sessions, session_setup
+from shop.sessions import cookie_storage, purge_expired_sessions, session_middleware
 from shop.settings import Settings
 from shop.store.base import StoreError
 from shop.store.cache import CatalogueCache
@@ -62,6 +73,15 @@ SHUTDOWN_CLOSE_TIMEOUT = 2.0
 log = logging.getLogger("shop.app")
 
 
+def _limits(settings: Settings) -> Limits:
+    return Limits(
+        per_account_and_address=settings.login_max_failures,
+        per_address=settings.login_max_failures_per_address,
+        per_account=settings.login_max_failures_per_account,
+        window=settings.login_window,
+    )
+
+
 async def store_context(app: web.Application) -> AsyncIterator[None]:
     """Open the store and the services over it; close the store on shutdown."""
     settings = app[SETTINGS]
@@ -74,12 +94,19 @@ async def store_context(app: web.Application) -> AsyncIterator[None]:
         # Every product event of any process (a purchase's stock change too) drops what
         # it changed.
         app[HUB].on_product_event(store.products.forget)
+    # The throttle's counts live in the store, so every process of the shop shares them.
+    app[THROTTLE] = Throttle(store.throttle, _limits(settings))
+    usage = TokenUsage(store, settings.token_touch_interval)
     app[PRODUCTS] = ProductService(store, app[HUB])
     app[CARTS] = CartService(store, app[HUB])
+    app[ORDERS] = OrderService(store, app[HUB])
     app[USERS] = UserService(store, app[PASSWORDS], app[THROTTLE], app[HUB])
     app[IMAGES] = ImageService(store, app[HUB], settings.image_workers)
+    app[TOKENS] = TokenService(store, app[THROTTLE], usage)
     try:
-        yield
+        # Token use is written in batches, the last one before the store closes.
+        async with usage.recording():
+            yield
     finally:
         app[IMAGES].close()
         await store.close()
@@ -131,26 +158,30 @@ async def close_websockets(app: web.Application) -> None:
 
 
 def create_app(settings: Settings) -> web.Application:
-    session_middlewares = session_setup(settings)
     app = web.Application(
         client_max_size=settings.client_max_size,
+        # shop.access logs each request (escaped, with the user); aiohttp's own access log
+        # stays off wherever the app is served.
+        handler_args={"access_log": None},
         middlewares=[
             access_log_middleware,
-            session_middlewares[0],
+            session_middleware(cookie_storage(settings)),
             error_middleware,
-            *session_middlewares[1:],
+            user_middleware,
             origin_middleware,
+            body_middleware,
         ],
     )
     app[SETTINGS] = settings
     app[METRICS] = Metrics()
     hub = app[HUB] = Hub(app[METRICS])
     app[METRICS].websockets.set_function(lambda: len(hub))
-    app[THROTTLE] = LoginThrottle(settings.login_max_failures, settings.login_window)
     setup_templates(app, TEMPLATES, (page_context,))
     app.cleanup_ctx.append(store_context)
     app.cleanup_ctx.append(bus_context)
     app.cleanup_ctx.append(purge_expired_sessions)
+    app.cleanup_ctx.append(purge_throttle_windows)
+    app.cleanup_ctx.append(api_orders.purge_expired_keys)
     app.cleanup_ctx.append(media.sweep_images)
     app.on_shutdown.append(close_websockets)
     app.on_response_prepare.append(add_security_headers)
@@ -160,12 +191,16 @@ def create_app(settings: Settings) -> web.Application:
         api_products,
         api_images,
         api_carts,
+        api_orders,
         api_users,
         api_sessions,
+        api_tokens,
         pages,
         media,
         ws,
     ):
         app.router.add_routes(module.routes)
     app.router.add_static("/static", STATIC, name="static")
+    serve_trailing_slashes(app)
+    use_shop_handler(app)
     return app

@@ -15,6 +15,32 @@ from typing import TextIO
 FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
+def escape(value: str, *, keep_spaces: bool = False) -> str:
+    """`value` safe as one field of a log line: what a client sent (a path with `%0a`, a
+    header) can neither end the line nor fake the fields after it.
+
+    Backslashes, spaces (unless kept, in free text) and every character that does not print
+    (control characters, line and paragraph separators, lone surrogates) are written as
+    Python escapes.
+    """
+    if value.isprintable() and (keep_spaces or " " not in value) and "\\" not in value:
+        return value  # the common case, checked at C speed
+    return "".join(_escape_char(char, keep_spaces) for char in value)
+
+
+def _escape_char(char: str, keep_spaces: bool) -> str:
+    if char == "\\":
+        return "\\\\"
+    if char.isprintable() and (keep_spaces or char != " "):
+        return char
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
 class BatchingStreamHandler(logging.Handler):
     """Keeps formatted lines and writes them together, at most `interval` seconds later."""
 

@@ -88,7 +88,7 @@ class Metrics:
         )
         self._published = Counter(
             "shop_events_published",
-            "Live events this process announced, by topic (products, user, session)",
+            "Live events this process announced, by topic (products, user, orders, session)",
             ["topic"],
             registry=registry,
         )

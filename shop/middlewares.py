@@ -8,6 +8,7 @@ import time
 from aiohttp import web
 
 from shop.keys import METRICS, SETTINGS, USER
+from shop.logs import escape
 from shop.security import Handler
 
 access_log = logging.getLogger("shop.access")
@@ -31,6 +32,8 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
+    # aiohttp would name itself and its version: no help to clients, a hint to attackers.
+    "Server": "shop",
 }
 
 
@@ -58,11 +61,12 @@ async def access_log_middleware(request: web.Request, handler: Handler) -> web.S
         seconds = time.perf_counter() - started
         request.app[METRICS].observe_request(request, status, seconds)
         user = request.get(USER)
-        # Path only: query strings and bodies can hold what a log must never keep.
+        # Path only: query strings and bodies can hold what a log must never keep. Both are
+        # the client's text, escaped so that they cannot forge lines or fields.
         access_log.info(
             "method=%s path=%s status=%d duration_ms=%.2f user=%s",
-            request.method,
-            request.path,
+            escape(request.method),
+            escape(request.path),
             status,
             seconds * 1000,
             user.id if user is not None else "-",

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
 from shop.store.base import StoreError
+from shop.tasks import in_background
 
 type Job = Callable[[web.Application], Awaitable[int]]
 type CleanupContext = Callable[[web.Application], AsyncIterator[None]]
@@ -31,12 +31,7 @@ def every(interval: float, job: Job, log: logging.Logger, what: str) -> CleanupC
             await asyncio.sleep(interval)
 
     async def context(app: web.Application) -> AsyncIterator[None]:
-        task = asyncio.get_running_loop().create_task(run_forever(app))
-        try:
+        async with in_background(run_forever(app)):
             yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     return context

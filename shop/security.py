@@ -1,12 +1,12 @@
-"""Passwords, login throttling, role checks and cross-site request checks."""
+"""Passwords, throttle upkeep, client addresses, role checks and cross-site request checks."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import secrets
 import time
-from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
@@ -15,9 +15,10 @@ from argon2 import PasswordHasher as Argon2Hasher
 from argon2 import Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from shop.errors import Forbidden, LoginRequired, TooManyRequests
-from shop.keys import SESSION_UNCHECKED, SETTINGS, USER
+from shop.errors import Forbidden, LoginRequired
+from shop.keys import SESSION_UNCHECKED, SETTINGS, THROTTLE, TOKEN_ID, USER
 from shop.models.users import Role, User
+from shop.periodic import every
 from shop.store.base import StoreUnavailable
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -50,48 +51,16 @@ class PasswordHasher:
         return password_hash is not None
 
 
-class LoginThrottle:
-    """Failed logins counted per key in a sliding window, in memory, bounded in size."""
+log = logging.getLogger("shop.security")
 
-    def __init__(self, max_failures: int, window: float, max_keys: int = 100_000) -> None:
-        self.max_failures = max_failures
-        self.window = window
-        self._max_keys = max_keys
-        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
-
-    def _recent(self, key: str, now: float) -> deque[float] | None:
-        times = self._failures.get(key)
-        if times is None:
-            return None
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        if not times:
-            del self._failures[key]
-            return None
-        return times
-
-    def check(self, keys: list[str], now: float | None = None) -> None:
-        """Raise TooManyRequests while any key is over its limit."""
-        now = time.monotonic() if now is None else now
-        for key in keys:
-            times = self._recent(key, now)
-            if times is not None and len(times) >= self.max_failures:
-                retry_after = max(1, int(times[0] + self.window - now) + 1)
-                raise TooManyRequests(
-                    "too many failed logins, try again later", retry_after=retry_after
-                )
-
-    def fail(self, keys: list[str], now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
-        for key in keys:
-            times = self._failures.setdefault(key, deque())
-            times.append(now)
-            self._failures.move_to_end(key)
-        while len(self._failures) > self._max_keys:
-            self._failures.popitem(last=False)
-
-    def succeed(self, account_key: str) -> None:
-        self._failures.pop(account_key, None)
+# cleanup_ctx: delete passed throttle windows hourly (shop.service.throttle keeps the counts;
+# a backend that expires them by itself answers 0).
+purge_throttle_windows = every(
+    3600.0,
+    lambda app: app[THROTTLE].purge(time.time()),
+    log,
+    "purge passed throttle windows",
+)
 
 
 def client_address(request: web.Request) -> str:
@@ -141,8 +110,18 @@ def is_admin(user: User | None) -> bool:
 
 
 def own_origin(request: web.Request) -> str:
-    scheme = "https" if request.app[SETTINGS].https else request.scheme
+    """SHOP_PUBLIC_URL when set; otherwise what the request's Host header says (trusted:
+    only safe when a proxy in front of the shop sets Host itself)."""
+    settings = request.app[SETTINGS]
+    if settings.public_url is not None:
+        return settings.public_url
+    scheme = "https" if settings.https else request.scheme
     return f"{scheme}://{request.host}"
+
+
+def by_bearer(request: web.Request) -> bool:
+    """True when a bearer token authenticated the request (not an ambient cookie)."""
+    return request.get(TOKEN_ID) is not None
 
 
 def is_same_origin(request: web.Request) -> bool:
@@ -163,7 +142,9 @@ def is_same_origin(request: web.Request) -> bool:
 
 @web.middleware
 async def origin_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.method in UNSAFE_METHODS and not is_same_origin(request):
+    # A bearer token is no ambient credential (a browser never adds it to a cross-site
+    # request, and the cookie is then ignored), so such a request needs no Origin check.
+    if request.method in UNSAFE_METHODS and not by_bearer(request) and not is_same_origin(request):
         raise Forbidden("cross-site request refused")
     return await handler(request)
 

@@ -28,9 +28,17 @@ class Settings:
     port: int = 8080
     https: bool = False
     session_max_age: int = 7 * 24 * 3600
-    # Login throttling: failures allowed per window, per account and per client address.
+    # The shop's own origin (scheme://host[:port]) when set: the only one the cross-site
+    # checks accept. Unset, the request's Host header is trusted.
+    public_url: str | None = None
+    # Password throttling (shop.service.throttle): failures allowed per window per account
+    # and address together, per address, and per account from every address.
     login_max_failures: int = 5
+    login_max_failures_per_address: int = 100
+    login_max_failures_per_account: int = 50
     login_window: float = 15 * 60
+    # How often the API tokens' "last used" times are written (in one batch).
+    token_touch_interval: float = 60.0
     # Hashing parameters can be lowered in tests; production uses OWASP's Argon2id choice.
     argon2_time_cost: int = 2
     argon2_memory_kib: int = 19 * 1024
@@ -44,6 +52,9 @@ class Settings:
     store_timeout: float = 3.0
     # Below this much free disk space (MiB) next to the SQLite file, /readyz says not ready.
     min_free_mb: int = 100
+    # A test hook, never read from the environment: PyMongo monitoring listeners given to
+    # the MongoDB client (the tests count round trips with a CommandListener).
+    mongo_listeners: tuple[object, ...] = ()
 
     @property
     def is_mongo(self) -> bool:
@@ -120,6 +131,28 @@ def redis_url(raw: str | None) -> str | None:
     return raw
 
 
+def public_url(raw: str | None) -> str | None:
+    """SHOP_PUBLIC_URL as an origin ("https://shop.example.com"), or None when unset."""
+    if not raw:
+        return None
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ConfigError(f"SHOP_PUBLIC_URL must be http:// or https:// and a host, got {raw!r}")
+    if parts.path not in {"", "/"} or parts.query or parts.fragment or parts.username:
+        raise ConfigError(
+            f"SHOP_PUBLIC_URL must be an origin like https://shop.example.com "
+            f"(no path, query or user), got {raw!r}"
+        )
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigError(f"SHOP_PUBLIC_URL has a bad port: {raw!r}") from None
+    # As browsers send Origin: lower-case host, no default port.
+    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    default = 443 if parts.scheme == "https" else 80
+    return f"{parts.scheme}://{host}" + (f":{port}" if port not in (None, default) else "")
+
+
 def database_url(raw: str | None, data_dir: Path) -> str:
     """Validate SHOP_DATABASE_URL, defaulting to SQLite in the data dir."""
     if not raw:
@@ -166,8 +199,12 @@ def load_secret_key(raw: str | None, data_dir: Path) -> bytes:
     return key
 
 
+MAX_COUNT = 1_000_000
+MAX_WINDOW = 7 * 24 * 3600  # a week, in seconds
+
+
 def _count(name: str, raw: str, low: int, high: int) -> int:
-    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 12) or not low <= int(raw) <= high:
         raise ConfigError(f"{name} must be a whole number from {low} to {high}, got {raw!r}")
     return int(raw)
 
@@ -190,4 +227,23 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
             "SHOP_STORE_TIMEOUT", env.get("SHOP_STORE_TIMEOUT") or "3", low=0.1, high=300
         ),
         min_free_mb=_count("SHOP_MIN_FREE_MB", env.get("SHOP_MIN_FREE_MB") or "100", 0, 10**9),
+        public_url=public_url(env.get("SHOP_PUBLIC_URL")),
+        login_max_failures=_count(
+            "SHOP_LOGIN_MAX_FAILURES", env.get("SHOP_LOGIN_MAX_FAILURES") or "5", 1, MAX_COUNT
+        ),
+        login_max_failures_per_address=_count(
+            "SHOP_LOGIN_MAX_FAILURES_PER_ADDRESS",
+            env.get("SHOP_LOGIN_MAX_FAILURES_PER_ADDRESS") or "100",
+            1,
+            MAX_COUNT,
+        ),
+        login_max_failures_per_account=_count(
+            "SHOP_LOGIN_MAX_FAILURES_PER_ACCOUNT",
+            env.get("SHOP_LOGIN_MAX_FAILURES_PER_ACCOUNT") or "50",
+            1,
+            MAX_COUNT,
+        ),
+        login_window=_count(
+            "SHOP_LOGIN_WINDOW", env.get("SHOP_LOGIN_WINDOW") or "900", 1, MAX_WINDOW
+        ),
     )

@@ -10,6 +10,7 @@ static and websocket request too.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,11 @@ def money(cents: Cents) -> str:
     return f"{cents / 100:.2f}"
 
 
+def moment(value: datetime) -> str:
+    """A date and time for a page, in UTC to the minute."""
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def setup_templates(
     app: web.Application, directory: Path, processors: tuple[ContextProcessor, ...]
 ) -> jinja2.Environment:
@@ -41,6 +47,7 @@ def setup_templates(
     # written, in English.
     environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     environment.filters["money"] = money
+    environment.filters["moment"] = moment
     app[aiohttp_jinja2.APP_CONTEXT_PROCESSORS_KEY] = processors
     return environment
 

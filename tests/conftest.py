@@ -77,9 +77,13 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def make_client(
-    aiohttp_client: Callable[..., Awaitable[Client]], settings: Settings
+    settings: Settings, aiohttp_client: Callable[..., Awaitable[Client]]
 ) -> Callable[..., Awaitable[Client]]:
-    """A client for the real app; keyword arguments override settings fields."""
+    """A client for the real app; keyword arguments override settings fields.
+
+    `settings` (so the database) comes first: set up before the app, torn down after it,
+    so the app's shutdown (which writes pending token use) still finds its database.
+    """
 
     async def make(**overrides: Any) -> Client:
         return await aiohttp_client(create_app(replace(settings, **overrides)))
@@ -175,6 +179,14 @@ async def new_browser(client: Client) -> AsyncIterator[Callable[[], Awaitable[Cl
     yield make
     for other in opened:
         await other.session.close()
+
+
+@pytest.fixture
+async def admin_browser(new_browser: Callable[[], Awaitable[Client]]) -> Client:
+    """Another browser, logged in as an admin: it creates the products the tests need."""
+    browser = await new_browser()
+    await Auth(browser).admin()
+    return browser
 
 
 def product_fields(**fields: Any) -> dict[str, Any]:

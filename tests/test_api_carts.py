@@ -116,7 +116,9 @@ async def test_lines_hold_the_full_product_in_insertion_order(
     for product in products:
         await success(await shop.client.post(shop.line(product["_id"]), json={"quantity": 2}))
     cart = await success(await shop.client.get(shop.cart))
-    assert cart["products"] == [{"product": product, "quantity": 2} for product in products]
+    assert cart["products"] == [
+        {"product": product, "quantity": 2, "available": product["stock"]} for product in products
+    ]
 
 
 async def test_adding_to_an_existing_line_keeps_its_place(
@@ -330,6 +332,18 @@ async def test_add_to_a_product_without_stock_is_409(
     assert await shop.lines() == []
 
 
+async def test_adding_to_a_line_never_takes_it_past_ten_thousand(
+    shop: Shop, product_body: ProductBody
+) -> None:
+    plenty = (await shop.product(product_body(stock=50_000)))["_id"]
+    await success(await shop.client.post(shop.line(plenty), json={"quantity": 9_999}))
+    await error(await shop.client.post(shop.line(plenty), json={"quantity": 2}), 409, "10000")
+    assert await shop.lines() == [(plenty, 9_999)]
+    await success(await shop.client.post(shop.line(plenty), json={"quantity": 1}))
+    await error(await shop.client.post(shop.line(plenty)), 409, "quantity")
+    assert await shop.lines() == [(plenty, 10_000)]
+
+
 async def test_put_line_over_stock_is_409_and_changes_nothing(
     shop: Shop, product_body: ProductBody
 ) -> None:
@@ -424,3 +438,18 @@ async def test_concurrent_adds_never_exceed_stock(shop: Shop, product_body: Prod
     statuses = sorted(response.status for response in responses)
     assert statuses == [200] * 10 + [409] * 20
     assert await shop.lines() == [(scarce, 10)]
+
+
+async def test_concurrent_refusals_undo_only_themselves(
+    shop: Shop, pid: str, product_body: ProductBody
+) -> None:
+    # Arriving together, on SQLite these share transactions (group commit): each refusal
+    # must take back its own change alone, and every accepted add must stay.
+    scarce = (await shop.product(product_body(stock=1)))["_id"]
+    requests = [shop.client.post(shop.line(pid)) for _ in range(20)]
+    requests += [shop.client.post(shop.line(scarce), json={"quantity": 2}) for _ in range(20)]
+    requests += [shop.client.post(shop.line(MISSING_ID)) for _ in range(10)]
+    responses = await asyncio.gather(*requests)
+    statuses = [response.status for response in responses]
+    assert statuses == [200] * 20 + [409] * 20 + [404] * 10
+    assert await shop.lines() == [(pid, 20)]

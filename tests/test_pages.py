@@ -75,14 +75,6 @@ async def create_product(client: Client, body: dict[str, Any]) -> dict[str, Any]
 
 
 @pytest.fixture
-async def admin_browser(new_browser: NewBrowser) -> Client:
-    """Another browser, logged in as an admin: it creates the products the tests need."""
-    browser = await new_browser()
-    await Auth(browser).admin()
-    return browser
-
-
-@pytest.fixture
 async def product(admin_browser: Client, product_body: ProductBody) -> dict[str, Any]:
     return await create_product(admin_browser, product_body())
 
@@ -141,7 +133,7 @@ async def test_products_page_sorts_and_filters_by_category(
 
 async def test_products_page_refuses_an_unknown_query_parameter(client: Client) -> None:
     html = await page(await client.get("/products?query[$ne]=x"), 400)
-    assert "query[$ne]: is not an accepted query parameter" in html
+    assert "query[$ne]: is not an accepted parameter" in html
 
 
 async def test_product_page_shows_the_product(client: Client, product: dict[str, Any]) -> None:
@@ -362,8 +354,32 @@ async def test_login_form_is_throttled_like_the_api(client: Client, auth: Auth) 
     response = await post_form(
         client, "/login", {"email": user["email"], "password": PASSWORD}, token=token
     )
-    await page(response, 429)
+    html = await page(response, 429)
     assert int(response.headers["Retry-After"]) > 0
+    # The form stays, with the email kept and when to try again.
+    assert '<form class="stack-form" method="post" action="/login"' in html
+    assert f'value="{user["email"]}"' in html
+    assert re.search(
+        r'class="form-error" role="alert">too many failed attempts; try again in', html
+    )
+    assert PASSWORD not in html
+
+
+async def test_throttled_password_form_says_when_to_retry(client: Client, auth: Auth) -> None:
+    await auth.user()
+    token = await csrf_token(client, "/profile")
+    wrong = {
+        "current_password": "wrong one",
+        "new_password": "x" * 12,
+        "new_password_confirm": "x" * 12,
+    }
+    for _ in range(5):
+        await page(await post_form(client, "/profile/password", wrong, token=token), 403)
+    right = {**wrong, "current_password": PASSWORD}
+    response = await post_form(client, "/profile/password", right, token=token)
+    html = await page(response, 429)
+    assert int(response.headers["Retry-After"]) > 0
+    assert re.search(r'id="error-current_password">too many failed attempts; try again in', html)
 
 
 async def test_login_honours_a_local_next(client: Client, auth: Auth) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +19,14 @@ USER = {
     "password": PASSWORD,
 }
 USER_LOGIN = {"email": USER["email"], "password": PASSWORD}
+CONCURRENT = 40
 ADMIN_LOGIN = {"email": "admin@example.com", "password": PASSWORD}
 PRODUCT = {
     "title": "Yerba mate",
     "description": "Half a kilo",
     "code": "MATE-500",
     "price": 12.5,
-    "stock": 10,
+    "stock": 100,
     "category": "Drinks",
 }
 
@@ -56,6 +58,12 @@ async def test_acknowledged_writes_survive_sigkill(tmp_path: Path) -> None:
             cart = f"/api/carts/{registered['cart']}"
             line = f"{cart}/product/{product['_id']}"
             await payload(await user.post(f"{base}{line}", json={"quantity": 3}))
+            # Adds arriving together share commits (group commit): each was answered only
+            # once its commit was durable, so every one of them must survive the kill.
+            together = await asyncio.gather(
+                *(user.post(f"{base}{line}") for _ in range(CONCURRENT))
+            )
+            assert [response.status for response in together] == [200] * CONCURRENT
             # running_server's exit kills the process with SIGKILL: no shutdown hook runs.
 
         async with running_server(env, log) as base:
@@ -67,7 +75,7 @@ async def test_acknowledged_writes_survive_sigkill(tmp_path: Path) -> None:
             )
             lines = (await payload(await user.get(f"{base}{cart}")))["products"]
             assert [(ln["product"]["_id"], ln["quantity"]) for ln in lines] == [
-                (product["_id"], 3)
+                (product["_id"], 3 + CONCURRENT)
             ]
             async with browser() as again:
                 relogged = await payload(

@@ -14,7 +14,7 @@ from shop.keys import PRODUCTS, STORE
 from shop.models.products import ProductIn, ProductQuery
 from shop.models.users import Role
 from tests.conftest import PASSWORD, Auth, Client, registration
-from tests.envelopes import NewBrowser
+from tests.envelopes import NewBrowser, assert_error_body
 
 ProductBody = Callable[..., dict[str, Any]]
 
@@ -22,6 +22,8 @@ ProductBody = Callable[..., dict[str, Any]]
 CID = "0123456789abcdef01234567"
 PID = "fedcba9876543210fedcba98"
 UID = "00112233445566778899aabb"
+TID = "aabbccddeeff001122334455"
+OID = "bbccddeeff00112233445566"
 SOME_PRODUCT = {
     "title": "Mate",
     "code": "M-1",
@@ -51,6 +53,7 @@ PROTECTED: list[tuple[str, str, Any]] = [
     ],
     ("GET", "/api/users", None),
     ("DELETE", "/api/users/{uid}", None),
+    ("PUT", "/api/users/{uid}/role", {"role": "admin"}),
     ("PUT", "/api/users/me/password", {"current_password": PASSWORD, "new_password": "x" * 12}),
     ("GET", "/api/sessions/current", None),
     ("POST", "/api/sessions/logout-all", None),
@@ -60,14 +63,19 @@ PROTECTED: list[tuple[str, str, Any]] = [
     ("POST", "/api/products/{pid}/images", None),
     ("PUT", "/api/products/{pid}/images", {"order": []}),
     ("DELETE", "/api/products/{pid}/images/{n}", None),
+    ("POST", "/api/tokens", {"name": "script"}),
+    ("GET", "/api/tokens", None),
+    ("DELETE", "/api/tokens/{tid}", None),
+    ("POST", "/api/carts/{cid}/purchase", None),
+    ("GET", "/api/orders", None),
+    ("GET", "/api/orders/{oid}", None),
+    ("PUT", "/api/orders/{oid}", {"status": "cancelled"}),
 ]
 
 
 def assert_error(status: int, body: dict[str, Any], *expected: int) -> None:
     assert status in expected, body
-    assert body["status"] == "error"
-    assert isinstance(body["error"], str)
-    assert set(body) == {"status", "error"}
+    assert_error_body(body, status)
 
 
 async def call(
@@ -141,7 +149,7 @@ async def test_every_api_route_is_either_public_or_checked_here(client: Client) 
 async def test_anonymous_call_is_refused_with_401_json(
     client: Client, method: str, template: str, body: Any
 ) -> None:
-    path = template.format(cid=CID, pid=PID, uid=UID, n=0)
+    path = template.format(cid=CID, pid=PID, uid=UID, tid=TID, n=0, oid=OID)
     assert_error(*await call(client, method, path, body), 401)
 
 
@@ -159,7 +167,7 @@ async def test_anonymous_cannot_read_a_real_cart(client: Client, victim: Victim)
 async def test_user_cannot_do_what_only_an_admin_may(
     client: Client, auth: Auth, victim: Victim, product_body: ProductBody
 ) -> None:
-    await auth.user()
+    client_user = await auth.user()
     pid = victim.pid
     before = await client.app[STORE].products.get(pid)
     attempts = [
@@ -170,6 +178,8 @@ async def test_user_cannot_do_what_only_an_admin_may(
         ("DELETE", f"/api/products/{pid}/images/0", None),
         ("GET", "/api/users", None),
         ("DELETE", f"/api/users/{victim.user['_id']}", None),
+        ("PUT", f"/api/users/{victim.user['_id']}/role", {"role": "admin"}),
+        ("PUT", f"/api/users/{client_user['_id']}/role", {"role": "admin"}),
     ]
     for method, path, body in attempts:
         status, answer = await call(client, method, path, body)
@@ -180,6 +190,10 @@ async def test_user_cannot_do_what_only_an_admin_may(
     listing = await client.app[PRODUCTS].list(ProductQuery(), None)
     assert [product.id for product in listing.items] == [pid]
     assert (await victim.browser.get("/api/sessions/current")).status == 200
+    for user in (client_user, victim.user):
+        stored = await client.app[STORE].users.get(user["_id"])
+        assert stored is not None
+        assert stored.role is Role.USER
 
 
 # ---- ownership --------------------------------------------------------------------------
@@ -229,6 +243,62 @@ async def test_another_user_cannot_be_deleted(client: Client, auth: Auth, victim
     assert_error(*await call(client, "DELETE", f"/api/users/{victim.user['_id']}"), 403, 404)
     assert (await victim.browser.get("/api/sessions/current")).status == 200
     assert await client.app[STORE].users.get(victim.user["_id"]) is not None
+
+
+# ---- orders -----------------------------------------------------------------------------
+
+
+async def victims_order(client: Client, victim: Victim) -> dict[str, Any]:
+    """The victim buys their cart; their order."""
+    response = await victim.browser.post(f"/api/carts/{victim.user['cart']}/purchase")
+    assert response.status == 201, await response.text()
+    return (await response.json())["payload"]["order"]
+
+
+async def test_another_users_cart_cannot_be_bought(
+    client: Client, auth: Auth, victim: Victim
+) -> None:
+    await auth.user()
+    stock = (await client.app[STORE].products.get(victim.pid)).stock
+    before = await victims_cart(victim)
+    path = f"/api/carts/{victim.user['cart']}/purchase"
+    status, answer = await call(client, "POST", path, None, {"Idempotency-Key": "steal"})
+    assert_error(status, answer, 403, 404)
+    assert victim.title not in json.dumps(answer)
+    assert await victims_cart(victim) == before
+    assert (await client.app[STORE].products.get(victim.pid)).stock == stock
+
+
+async def test_another_users_orders_cannot_be_read_or_cancelled(
+    client: Client, auth: Auth, victim: Victim
+) -> None:
+    await auth.user()
+    order = await victims_order(client, victim)
+    attempts = [
+        ("GET", f"/api/orders/{order['_id']}", None),
+        ("PUT", f"/api/orders/{order['_id']}", {"status": "cancelled"}),
+        ("GET", f"/api/orders?user={victim.user['_id']}", None),
+    ]
+    for method, path, body in attempts:
+        status, answer = await call(client, method, path, body)
+        assert_error(status, answer, 403, 404)
+        for secret in (victim.title, victim.user["email"], order["code"]):
+            assert secret not in json.dumps(answer)
+    status, own = await call(client, "GET", "/api/orders")
+    assert (status, own["payload"]) == (200, [])
+    response = await victim.browser.get(f"/api/orders/{order['_id']}")
+    assert (await response.json())["payload"]["status"] == "placed"
+
+
+async def test_buyer_cannot_mark_their_own_order_paid_or_shipped(
+    client: Client, victim: Victim
+) -> None:
+    order = await victims_order(client, victim)
+    for status in ("paid", "shipped", "delivered"):
+        response = await victim.browser.put(f"/api/orders/{order['_id']}", json={"status": status})
+        assert_error(response.status, await response.json(), 403)
+    response = await victim.browser.get(f"/api/orders/{order['_id']}")
+    assert (await response.json())["payload"]["status"] == "placed"
 
 
 # ---- mass assignment ----------------------------------------------------------------
@@ -461,3 +531,16 @@ async def test_get_never_changes_a_cart(client: Client, shopper: Shopper) -> Non
         response = await client.get(path, params={"quantity": "1"})
         assert response.status in (404, 405)
     assert await cart_lines(client, shopper) == []
+
+
+async def test_neither_get_nor_a_cross_site_post_buys_a_cart(
+    client: Client, shopper: Shopper
+) -> None:
+    await call(client, "POST", shopper.line, {"quantity": 1})
+    purchase = f"/api/carts/{shopper.user['cart']}/purchase"
+    assert (await client.get(purchase)).status == 405
+    status, answer = await call(client, "POST", purchase, None, {"Origin": EVIL})
+    assert_error(status, answer, 403)
+    assert len(await cart_lines(client, shopper)) == 1
+    status, orders = await call(client, "GET", "/api/orders")
+    assert orders["payload"] == []

@@ -3,6 +3,8 @@ browser protections, errors that leak nothing, an access log without secrets).""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import re
 import sqlite3
@@ -14,6 +16,7 @@ from aiohttp import ClientResponse, web
 from pymongo.errors import ServerSelectionTimeoutError
 from yarl import URL
 
+from shop import logs
 from shop.keys import CARTS, PRODUCTS, STORE
 from shop.models.products import ProductIn
 from tests.conftest import PASSWORD, Auth, Client
@@ -33,6 +36,9 @@ def assert_protective_headers(response: ClientResponse) -> None:
     assert directives.get("script-src") == "script-src 'self'", csp
     assert "unsafe-inline" not in csp
     assert "unsafe-eval" not in csp
+    # The server does not name its software or version.
+    server = headers.get("Server", "")
+    assert "aiohttp" not in server.lower() and "python" not in server.lower(), server
 
 
 # Each kind of answer the shop gives, made by one request.
@@ -268,3 +274,104 @@ async def test_access_log_has_one_line_per_request_without_secrets(
     for secret in (PASSWORD, new_password, "wrong password!", cookie, stored.password_hash):
         assert secret not in everything
     assert "$argon2" not in everything
+
+
+# ---- what a client cannot make the log or the server say ------------------------------------
+
+
+async def raw_exchange(client: Client, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send bytes as they are over a socket; the status, headers and body of the answer."""
+    reader, writer = await asyncio.open_connection(client.server.host, client.server.port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        raw = await asyncio.wait_for(reader.read(), timeout=10)
+    finally:
+        writer.close()
+    head, _, body = raw.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in header_lines)
+    return int(status_line.split()[1]), headers, body
+
+
+def request_bytes(client: Client, target: bytes, *headers: bytes) -> bytes:
+    host = f"Host: {client.server.host}:{client.server.port}".encode()
+    lines = [b"GET " + target + b" HTTP/1.1", host, *headers, b"Connection: close"]
+    return b"\r\n".join(lines) + b"\r\n\r\n"
+
+
+FORGED_PATHS = [
+    b"/api/x%0a2025-01-01%20INFO%20shop.access%20method=GET%20path=/admin%20status=200",
+    b"/api/a%0d%0aforged",
+    b"/api/nul%00byte",
+    b"/api/a%20status=200%20user=admin",
+    b"/api/line%E2%80%A8separator",
+    b"/api/back%5Cslash",
+]
+
+
+async def test_control_characters_in_a_path_cannot_forge_log_lines(
+    client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    for target in FORGED_PATHS:
+        status, _, _ = await raw_exchange(client, request_bytes(client, target))
+        assert status == 404
+    access = [r for r in caplog.records if r.name == "shop.access"]
+    assert len(access) == len(FORGED_PATHS)
+    formatter = logging.Formatter(logs.FORMAT)
+    assert all("\n" not in formatter.format(record) for record in access)
+    access = [record.getMessage() for record in access]
+    for line in access:
+        assert line.isprintable(), line
+        # Five space-separated fields, whatever the path held.
+        assert [field.split("=")[0] for field in line.split(" ")] == [
+            "method",
+            "path",
+            "status",
+            "duration_ms",
+            "user",
+        ], line
+        assert ACCESS_LINE.fullmatch(line), line
+    assert "\\x0a2025-01-01\\x20INFO" in access[0]
+    assert "\\x0d\\x0aforged" in access[1]
+    assert "\\x00byte" in access[2]
+    assert "\\u2028" in access[4]
+    assert "back\\\\slash" in access[5]
+
+
+@pytest.mark.parametrize(
+    "request_data",
+    [
+        b"X-Evil: a\x01b",
+        b"Bad Header: x",
+        b"X-Nul: a\x00b",
+    ],
+    ids=["control-in-value", "space-in-name", "nul-in-value"],
+)
+async def test_malformed_http_gets_the_json_envelope_and_one_log_line(
+    client: Client, caplog: pytest.LogCaptureFixture, request_data: bytes
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    status, headers, body = await raw_exchange(
+        client, request_bytes(client, b"/api/products", request_data)
+    )
+    assert status == 400
+    assert headers["Content-Type"].startswith("application/json")
+    assert json.loads(body) == {"status": "error", "error": "malformed HTTP request"}
+    assert request_data.split(b":")[0] not in body
+    assert headers["Server"] == "shop"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    records = [r for r in caplog.records if r.name.startswith(("shop", "aiohttp"))]
+    assert len(records) == 1, [r.getMessage() for r in records]
+    (record,) = records
+    assert record.name == "shop.http"
+    assert record.exc_info is None
+    assert record.getMessage().isprintable()
+    assert record.getMessage().startswith("malformed request from 127.0.0.1: Invalid header")
+
+
+async def test_bad_request_line_gets_the_json_envelope(client: Client) -> None:
+    status, _, body = await raw_exchange(client, b"GET /\x00 HTTP/1.1\r\n\r\n")
+    assert status == 400
+    assert json.loads(body)["status"] == "error"

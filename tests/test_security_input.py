@@ -14,19 +14,17 @@ import pytest
 from shop.keys import PRODUCTS, STORE
 from shop.models.products import ProductIn, ProductQuery
 from tests.conftest import PASSWORD, Auth, Client, registration
+from tests.envelopes import assert_error_body
 
 ProductBody = Callable[..., dict[str, Any]]
 UNKNOWN_ID = "0123456789abcdef01234567"
 
 
 def assert_refused(status: int, body: Any, *expected: int, naming: str | None = None) -> None:
+    """A refusal with one of the `expected` statuses, in plain words; a 400 names the
+    offending field (`naming`) in its message and in `fields`."""
     assert status in expected, body
-    assert isinstance(body, dict)
-    assert set(body) == {"status", "error"}
-    assert body["status"] == "error"
-    assert isinstance(body["error"], str)
-    if naming is not None:
-        assert naming in body["error"], body["error"]
+    assert_error_body(body, status, naming or "")
 
 
 async def send(
@@ -535,7 +533,11 @@ async def test_no_malformed_body_gives_a_500(
     for method, path in fuzz_endpoints(admin, pid):
         for raw in MALFORMED:
             status, answer = await send(client, method, path, raw)
-            if status >= 500 or (status >= 400 and set(answer) != {"status", "error"}):
+            try:
+                assert status < 500
+                if status >= 400:
+                    assert_error_body(answer, status)
+            except AssertionError:
                 failures.append(f"{method} {path} {raw[:40]!r} -> {status} {answer}")
     assert not failures, "\n".join(failures)
     assert (await client.get("/api/sessions/current")).status == 200
@@ -571,7 +573,10 @@ async def test_unencodable_text_in_a_valid_body_is_refused(
     failures: list[str] = []
     for method, path, raw in attempts:
         status, answer = await send(client, method, path, raw)
-        if not 400 <= status < 500 or set(answer) != {"status", "error"}:
+        try:
+            assert 400 <= status < 500
+            assert_error_body(answer, status)
+        except AssertionError:
             failures.append(f"{method} {path} {raw[:50]!r} -> {status} {answer}")
     assert not failures, "\n".join(failures)
 
@@ -580,3 +585,74 @@ async def test_undecodable_query_string_is_not_a_500(client: Client) -> None:
     for query in ("query=%ED%A0%80", "query=%FF%FE", "sort=%C3%28", "page=%80"):
         status, answer = await call(client, "GET", f"/api/products?{query}")
         assert status < 500, answer
+
+
+# ---- control characters ---------------------------------------------------------------------
+
+CONTROL = ["\u0000", "\n", "\r", "\t", "\x1b", "\x7f", "\u0085"]
+
+
+def string_fields(product_body: ProductBody) -> list[tuple[str, str, str, dict[str, Any]]]:
+    """(method, path, field, a valid body) for every string field a client sends."""
+    login = {"email": "ana@example.com", "password": PASSWORD}
+    change = {"current_password": PASSWORD, "new_password": "a new pass phrase"}
+    return [
+        *[("POST", "/api/users", f, registration()) for f in ("first_name", "last_name")],
+        *[("POST", "/api/users", f, registration()) for f in ("email", "password")],
+        *[("POST", "/api/sessions/login", f, login) for f in ("email", "password")],
+        *[("PUT", "/api/users/me/password", f, change) for f in change],
+        *[("POST", "/api/products", f, product_body()) for f in ("title", "code", "category")],
+        ("POST", "/api/products", "thumbnails", product_body()),
+        ("POST", "/api/tokens", "name", {"name": "ci"}),
+    ]
+
+
+@pytest.mark.parametrize("char", CONTROL, ids=[f"U+{ord(c):04X}" for c in CONTROL])
+async def test_control_characters_are_refused_in_every_string_field(
+    client: Client, admin: dict[str, Any], product_body: ProductBody, char: str
+) -> None:
+    failures = []
+    for method, path, field, body in string_fields(product_body):
+        value = f"ok{char}ok@example.com" if field == "email" else f"value{char}value"
+        # A thumbnail is one string in a list: the error names its place.
+        sent, named = ([value], "thumbnails.0") if field == "thumbnails" else (value, field)
+        status, answer = await call(client, method, path, {**body, field: sent})
+        if status != 400 or named not in answer.get("fields", {}):
+            failures.append(f"{method} {path} {field}: {status} {answer}")
+    assert not failures, "\n".join(failures)
+    assert (await client.get("/api/sessions/current")).status == 200
+
+
+@pytest.mark.parametrize("char", ["\u0000", "\x1b", "\x7f", "\x0b"])
+async def test_description_refuses_control_characters_but_keeps_newlines_and_tabs(
+    client: Client, admin: dict[str, Any], product_body: ProductBody, char: str
+) -> None:
+    status, answer = await call(
+        client, "POST", "/api/products", product_body(description=f"a{char}b")
+    )
+    assert_refused(status, answer, 400, naming="description")
+    text = "Line one\nLine two\r\n\tIndented"
+    status, answer = await call(client, "POST", "/api/products", product_body(description=text))
+    assert status == 201, answer
+    assert answer["payload"]["description"] == text
+
+
+async def test_nul_after_an_email_makes_no_second_account(client: Client, auth: Auth) -> None:
+    await auth.register("alice@x.test")
+    status, answer = await call(
+        client, "POST", "/api/users", registration(email="alice@x.test\u0000")
+    )
+    assert_refused(status, answer, 400, naming="email")
+    status, answer = await call(
+        client,
+        "POST",
+        "/api/sessions/login",
+        {"email": "alice@x.test\u0000", "password": PASSWORD},
+    )
+    assert_refused(status, answer, 400, naming="email")
+    assert await client.app[STORE].users.get_by_email("alice@x.test\u0000") is None
+
+
+async def test_control_characters_in_a_query_are_refused(client: Client) -> None:
+    status, answer = await call(client, "GET", "/api/products", params={"query": "Drinks\u0000"})
+    assert_refused(status, answer, 400, naming="query")

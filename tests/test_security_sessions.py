@@ -34,8 +34,14 @@ def set_cookie(response: ClientResponse, name: str = COOKIE) -> Morsel[str]:
     raise AssertionError(f"no {name} cookie in {response.headers.getall('Set-Cookie', [])}")
 
 
-async def login(client: Client, email: str, password: str = PASSWORD) -> ClientResponse:
-    return await client.post("/api/sessions/login", json={"email": email, "password": password})
+async def login(
+    client: Client,
+    email: str,
+    password: str = PASSWORD,
+    headers: dict[str, str] | None = None,
+) -> ClientResponse:
+    body = {"email": email, "password": password}
+    return await client.post("/api/sessions/login", json=body, headers=headers)
 
 
 async def logged_in_cookie(client: Client, email: str, password: str = PASSWORD) -> str:
@@ -166,7 +172,7 @@ def assert_throttled(response: ClientResponse, body: dict[str, Any]) -> None:
     assert COOKIE not in response.cookies
 
 
-async def test_failed_logins_lock_the_account_even_for_the_right_password(
+async def test_failures_lock_that_account_from_that_address_even_for_the_right_password(
     make_client: Callable[..., Awaitable[Client]],
 ) -> None:
     client = await make_client(login_max_failures=3)
@@ -178,36 +184,107 @@ async def test_failed_logins_lock_the_account_even_for_the_right_password(
     assert (await client.get("/api/sessions/current")).status == 401
 
 
-async def test_account_lock_holds_when_the_guesses_come_from_many_addresses(
+async def test_failures_from_one_address_leave_the_account_open_to_other_addresses(
     make_client: Callable[..., Awaitable[Client]],
 ) -> None:
-    client = await make_client(login_max_failures=3, trust_forwarded=True)
+    # The defect: behind one proxy address, a guesser locked the real owner out too.
+    client = await make_client(trust_forwarded=True)
     user = await Auth(client).register()
-    for n in range(3):
-        response = await client.post(
-            "/api/sessions/login",
-            json={"email": user["email"], "password": "guessing wrong"},
-            headers={"X-Forwarded-For": f"203.0.113.{n + 1}"},
-        )
-        assert response.status == 401
-    response = await client.post(
-        "/api/sessions/login",
-        json={"email": user["email"], "password": PASSWORD},
-        headers={"X-Forwarded-For": "198.51.100.77"},
-    )
+    attacker = {"X-Forwarded-For": "203.0.113.66"}
+    for _ in range(5):
+        assert (await login(client, user["email"], "guessing wrong", attacker)).status == 401
+    assert (await login(client, user["email"], PASSWORD, attacker)).status == 429
+    owner = await login(client, user["email"], PASSWORD, {"X-Forwarded-For": "198.51.100.7"})
+    assert owner.status == 200, await owner.text()
+
+
+async def test_failures_on_one_account_leave_other_accounts_open_from_that_address(
+    client: Client, auth: Auth
+) -> None:
+    # The defect: after 5 failures from one address, every account there got 429.
+    victim = await auth.register()
+    neighbour = await auth.register()
+    for _ in range(5):
+        assert (await login(client, victim["email"], "guessing wrong")).status == 401
+    assert (await login(client, victim["email"])).status == 429
+    response = await login(client, neighbour["email"])
+    assert response.status == 200, await response.text()
+
+
+async def test_account_ceiling_holds_when_the_guesses_come_from_many_addresses(
+    make_client: Callable[..., Awaitable[Client]],
+) -> None:
+    client = await make_client(login_max_failures_per_account=3, trust_forwarded=True)
+    user = await Auth(client).register()
+    for n in range(2):
+        address = {"X-Forwarded-For": f"203.0.113.{n + 1}"}
+        assert (await login(client, user["email"], "guessing wrong", address)).status == 401
+    # Under the ceiling, the right password from an address that has not failed works.
+    fresh = await login(client, user["email"], PASSWORD, {"X-Forwarded-For": "198.51.100.1"})
+    assert fresh.status == 200
+    address = {"X-Forwarded-For": "203.0.113.3"}
+    assert (await login(client, user["email"], "guessing wrong", address)).status == 401
+    response = await login(client, user["email"], PASSWORD, {"X-Forwarded-For": "198.51.100.2"})
     assert_throttled(response, await response.json())
 
 
-async def test_address_lock_holds_when_the_guesses_spread_over_many_accounts(
+async def test_address_ceiling_holds_when_the_guesses_spread_over_many_accounts(
     make_client: Callable[..., Awaitable[Client]],
 ) -> None:
-    client = await make_client(login_max_failures=3)
+    client = await make_client(login_max_failures_per_address=3)
     user = await Auth(client).register()
     for _ in range(3):
         other = f"victim-{uuid.uuid4().hex[:8]}@example.com"
         assert (await login(client, other, "guessing wrong")).status == 401
     response = await login(client, user["email"])
     assert_throttled(response, await response.json())
+
+
+async def test_right_password_forgives_that_addresss_earlier_failures(
+    make_client: Callable[..., Awaitable[Client]],
+) -> None:
+    client = await make_client(login_max_failures=3)
+    user = await Auth(client).register()
+    for _ in range(2):
+        assert (await login(client, user["email"], "typo in it")).status == 401
+    assert (await login(client, user["email"])).status == 200
+    for _ in range(2):
+        assert (await login(client, user["email"], "another typo")).status == 401
+    assert (await login(client, user["email"])).status == 200
+
+
+async def test_password_changes_draw_on_the_same_counts_as_logins(
+    make_client: Callable[..., Awaitable[Client]],
+) -> None:
+    client = await make_client(login_max_failures=3, trust_forwarded=True)
+    auth = Auth(client)
+    user = await auth.user()
+    wrong = {"current_password": "not my password", "new_password": NEW_PASSWORD}
+    for _ in range(2):
+        response = await client.put("/api/users/me/password", json=wrong)
+        assert response.status == 403
+    assert (await login(client, user["email"], "guessing wrong")).status == 401
+    # Three failures from this address: the right password is refused here, both ways.
+    right = {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    response = await client.put("/api/users/me/password", json=right)
+    assert_throttled(response, await response.json())
+    assert (await login(client, user["email"])).status == 429
+    elsewhere = {"X-Forwarded-For": "198.51.100.9"}
+    assert (await login(client, user["email"], PASSWORD, elsewhere)).status == 200
+
+
+async def test_failure_counts_are_shared_by_every_process_of_the_shop(
+    make_client: Callable[..., Awaitable[Client]],
+) -> None:
+    # Two app instances over one database, as two processes behind a load balancer.
+    first = await make_client(login_max_failures=4)
+    second = await make_client(login_max_failures=4)
+    user = await Auth(first).register()
+    for client in (first, second, first, second):
+        assert (await login(client, user["email"], "guessing wrong")).status == 401
+    for client in (first, second):
+        response = await login(client, user["email"])
+        assert_throttled(response, await response.json())
 
 
 # ---- fixation -----------------------------------------------------------------------

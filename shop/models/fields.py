@@ -1,7 +1,10 @@
 """Input types shared by the aggregates' input models.
 
 Every input model is strict: wrong types, unknown fields and out-of-range values are refused
-before anything reaches a store.
+before anything reaches a store. Every string refuses control characters (a NUL makes
+`alice@x.test\\0` a second account that looks like alice's; CR and LF forge lines in
+whatever shows the text) and text no store can keep (a lone surrogate); only multi-line
+text keeps its newlines and tabs.
 """
 
 from __future__ import annotations
@@ -9,46 +12,56 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StrictInt,
-    StrictStr,
-    ValidationError,
-)
+from pydantic import AfterValidator, BaseModel, ConfigDict, StrictStr
+
+from shop.models.messages import refuse
 
 OBJECT_ID = re.compile(r"[0-9a-f]{24}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_LAYOUT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
-def _no_operator(value: str) -> str:
-    if value.startswith("$"):
-        raise ValueError("must not start with '$'")
+def _encodable(value: str) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
         # A lone surrogate ("\ud800") is valid JSON but no store can keep it.
-        raise ValueError("must be valid text") from None
+        raise refuse("unencodable") from None
     return value
 
 
-Text = Annotated[StrictStr, AfterValidator(_no_operator)]
-ObjectIdStr = Annotated[StrictStr, Field(pattern=r"^[0-9a-fA-F]{24}$")]
-PositiveInt = Annotated[StrictInt, Field(ge=1)]
+def _single_line(value: str) -> str:
+    if _CONTROL.search(value):
+        raise refuse("control_characters")
+    return _encodable(value)
+
+
+def _multi_line(value: str) -> str:
+    if _CONTROL_BUT_LAYOUT.search(value):
+        raise refuse("control_characters")
+    return _encodable(value)
+
+
+def _no_operator(value: str) -> str:
+    if value.startswith("$"):
+        raise refuse("operator")
+    return value
+
+
+def _object_id(value: str) -> str:
+    if not OBJECT_ID.fullmatch(value.lower()):
+        raise refuse("object_id")
+    return value
+
+
+# Any string a client sends: one line, no control characters.
+Line = Annotated[StrictStr, AfterValidator(_single_line)]
+# Text with newlines and tabs (a description).
+MultilineText = Annotated[StrictStr, AfterValidator(_multi_line)]
+# A name or label that also reaches queries: never an operator.
+Text = Annotated[Line, AfterValidator(_no_operator)]
+ObjectIdStr = Annotated[StrictStr, AfterValidator(_object_id)]
 
 
 class Input(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-def describe(error: ValidationError) -> str:
-    """One readable line naming the first offending field."""
-    first = error.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or "body"
-    message = first["msg"].removeprefix("Value error, ")
-    if first["type"] == "extra_forbidden":
-        message = "is not an accepted field"
-    elif first["type"] == "missing":
-        message = "is required"
-    return f"{where}: {message}"

@@ -11,6 +11,8 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
+from shop.models.messages import refuse
+
 type Cents = int
 
 CENT = Decimal("0.01")
@@ -24,25 +26,25 @@ def to_amount(cents: Cents) -> float:
 
 
 def to_cents(value: object) -> Cents:
-    """A number with at most two decimals as cents; ValueError naming what is wrong.
+    """A number with at most two decimals as cents; a validation error saying what is wrong.
 
     Accepts int, Decimal (how JSON bodies are read) and float (taken by its shortest
     repr); refuses text, bool, NaN, infinities and sub-cent amounts.
     """
     if isinstance(value, bool):
-        raise ValueError("must be a number")
+        raise refuse("number")
     if isinstance(value, int):
         return value * 100
     if isinstance(value, float):
         value = Decimal(repr(value))
     if not isinstance(value, Decimal):
-        raise ValueError("must be a number")
+        raise refuse("number")
     if not value.is_finite():
-        raise ValueError("must be a finite number")
+        raise refuse("finite_number")
     if abs(value) > MAX_AMOUNT:
-        raise ValueError("must be at most 1000000000")
+        raise refuse("less_than_equal", le=int(MAX_AMOUNT))
     if value != value.quantize(CENT, rounding="ROUND_DOWN"):
-        raise ValueError("must have at most two decimals")
+        raise refuse("cents")
     return int(value * 100)
 
 

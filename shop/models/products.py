@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, StrictBool, StrictInt, StrictStr, model_validator
+from pydantic import AfterValidator, Field, StrictBool, StrictInt, field_validator, model_validator
 
-from shop.models.fields import Input, Text
-from shop.models.money import MAX_AMOUNT_CENTS, Amount, Cents, to_amount
+from shop.models.fields import Input, Line, MultilineText, Text
+from shop.models.messages import refuse
+from shop.models.money import MAX_AMOUNT, MAX_AMOUNT_CENTS, Amount, Cents, to_amount
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,19 +107,28 @@ class CategoryCount:
 
 def _price_range(cents: Cents) -> Cents:
     if cents <= 0:
-        raise ValueError("must be greater than 0")
+        raise refuse("greater_than", gt=0)
     if cents > MAX_AMOUNT_CENTS:
-        raise ValueError("must be at most 1000000000")
+        raise refuse("less_than_equal", le=int(MAX_AMOUNT))
     return cents
 
 
+_CODE = re.compile(r"[A-Za-z0-9._-]+")
+
+
+def _code_characters(code: str) -> str:
+    if not _CODE.fullmatch(code):
+        raise refuse("code_characters")
+    return code
+
+
 Title = Annotated[Text, Field(min_length=1, max_length=200)]
-Description = Annotated[StrictStr, Field(max_length=5000)]
-Code = Annotated[Text, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
+Description = Annotated[MultilineText, Field(max_length=5000)]
+Code = Annotated[Text, Field(min_length=1, max_length=64), AfterValidator(_code_characters)]
 Category = Annotated[Text, Field(min_length=1, max_length=100)]
 Price = Annotated[Amount, AfterValidator(_price_range)]
 Stock = Annotated[StrictInt, Field(ge=0, le=1_000_000_000)]
-Thumbnail = Annotated[StrictStr, Field(min_length=1, max_length=500)]
+Thumbnail = Annotated[Line, Field(min_length=1, max_length=500)]
 MAX_THUMBNAILS = 20
 Thumbnails = Annotated[list[Thumbnail], Field(max_length=MAX_THUMBNAILS)]
 
@@ -143,13 +154,18 @@ class ProductPatch(Input):
     category: Category | None = None
     thumbnails: Thumbnails | None = None
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # None means "not sent"; a client that sends null is told, by field.
+        if value is None:
+            raise refuse("not_null")
+        return value
+
     @model_validator(mode="after")
-    def _no_nulls(self) -> ProductPatch:
-        for name in self.model_fields_set:
-            if getattr(self, name) is None:
-                raise ValueError(f"{name}: must not be null")
+    def _something(self) -> ProductPatch:
         if not self.model_fields_set:
-            raise ValueError("no field to change")
+            raise refuse("nothing_to_change")
         return self
 
     def changes(self) -> dict[str, Any]:

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, StrictInt, StrictStr
+from pydantic import AfterValidator, Field, StrictInt
 
-from shop.models.fields import Input, Text
+from shop.models.fields import Input, Line, Text
+from shop.models.messages import refuse
 
 
 class Role(StrEnum):
@@ -48,13 +49,13 @@ class User:
 def _email(value: str) -> str:
     value = value.strip().lower()
     if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
-        raise ValueError("must be an email address")
+        raise refuse("email")
     return value
 
 
 Name = Annotated[Text, Field(min_length=1, max_length=100)]
-Email = Annotated[StrictStr, Field(max_length=254), AfterValidator(_email)]
-Password = Annotated[StrictStr, Field(min_length=8, max_length=256)]
+Email = Annotated[Line, Field(max_length=254), AfterValidator(_email)]
+Password = Annotated[Line, Field(min_length=8, max_length=256)]
 
 
 class UserIn(Input):
@@ -66,10 +67,14 @@ class UserIn(Input):
 
 
 class LoginIn(Input):
-    email: Annotated[StrictStr, Field(max_length=254)]
-    password: Annotated[StrictStr, Field(max_length=256)]
+    email: Annotated[Line, Field(max_length=254)]
+    password: Annotated[Line, Field(max_length=256)]
 
 
 class PasswordChangeIn(Input):
-    current_password: Annotated[StrictStr, Field(max_length=256)]
+    current_password: Annotated[Line, Field(max_length=256)]
     new_password: Password
+
+
+class RoleIn(Input):
+    role: Role

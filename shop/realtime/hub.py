@@ -25,7 +25,7 @@ from shop.realtime.subscriber import SESSION_ENDED, Subscriber, text_frame
 _encode = msgspec.json.Encoder().encode
 log = logging.getLogger("shop.realtime")
 
-type Topic = Literal["products", "user", "session"]
+type Topic = Literal["products", "user", "orders", "session"]
 # What a product listener gets when everything it holds may be out of date.
 RESYNC = {"type": "resync"}
 
@@ -34,7 +34,9 @@ class Relayed(msgspec.Struct, frozen=True):
     """An event on the bus: who sent it, to whom, and what."""
 
     origin: str  # the sending hub: it delivered the event itself already
-    topic: Topic  # products: every socket; user: one user's; session: close sockets
+    # products: every socket; user: one user's; orders: one user's and every admin's;
+    # session: close sockets.
+    topic: Topic
     event: dict[str, Any] | None = None
     uid: str | None = None
     session: str | None = None
@@ -59,6 +61,7 @@ class Hub:
         self._bus: Bus | None = None
         self._subscribers: set[Subscriber] = set()
         self._by_user: defaultdict[str, set[Subscriber]] = defaultdict(set)
+        self._admins: set[Subscriber] = set()
         self._product_listeners: list[Callable[[dict[str, Any]], None]] = []
 
     def __len__(self) -> int:
@@ -72,6 +75,8 @@ class Hub:
         self._subscribers.add(subscriber)
         if subscriber.uid is not None:
             self._by_user[subscriber.uid].add(subscriber)
+        if subscriber.admin:
+            self._admins.add(subscriber)
         subscriber.start()
 
     async def remove(self, subscriber: Subscriber) -> None:
@@ -81,6 +86,7 @@ class Hub:
 
     def _detach(self, subscriber: Subscriber) -> None:
         self._subscribers.discard(subscriber)
+        self._admins.discard(subscriber)
         if subscriber.uid is not None:
             mine = self._by_user.get(subscriber.uid)
             if mine is not None:
@@ -105,6 +111,16 @@ class Hub:
         self._metrics.event_published("user")
         self._relay(Relayed(self.origin, "user", event, uid=uid))
         self._user_here(uid, event)
+
+    def publish_order(self, uid: str, event: dict[str, Any]) -> None:
+        self._metrics.event_published("orders")
+        self._relay(Relayed(self.origin, "orders", event, uid=uid))
+        self._order_here(uid, event)
+
+    def listening(self, uid: str) -> bool:
+        # With a bus the user's sockets may be on any process: only alone can this one
+        # know that nobody follows the cart.
+        return self._bus is not None or any(s.cart for s in self._by_user.get(uid, ()))
 
     def disconnect_user(self, uid: str, session: str | None = None) -> None:
         """Close the user's sockets (only `session`'s, when given) on every process: their
@@ -134,7 +150,11 @@ class Hub:
             log.warning("ignored a %s message without an event on the bus", message.topic)
         elif message.topic == "products":
             self._products_here(message.event)
-        elif message.uid is not None:
+        elif message.uid is None:
+            log.warning("ignored a %s message without a user on the bus", message.topic)
+        elif message.topic == "orders":
+            self._order_here(message.uid, message.event)
+        else:
             self._user_here(message.uid, message.event)
 
     # -- delivery on this process ------------------------------------------------------
@@ -145,6 +165,10 @@ class Hub:
 
     def _user_here(self, uid: str, event: dict[str, Any]) -> None:
         self._deliver("user", [s for s in self._by_user.get(uid, ()) if s.cart], event)
+
+    def _order_here(self, uid: str, event: dict[str, Any]) -> None:
+        readers = {*self._by_user.get(uid, ()), *self._admins}
+        self._deliver("orders", [s for s in readers if s.orders], event)
 
     def _deliver(self, topic: str, subscribers: list[Subscriber], event: dict[str, Any]) -> None:
         """Send `event` to `subscribers` on the next turn of the loop: the request that

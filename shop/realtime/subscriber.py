@@ -39,7 +39,9 @@ class Subscriber:
         "_sender",
         "_sending",
         "_transport",
+        "admin",
         "cart",
+        "orders",
         "products",
         "session",
         "uid",
@@ -53,12 +55,17 @@ class Subscriber:
         *,
         session: str | None = None,
         transport: asyncio.BaseTransport | None = None,
+        admin: bool = False,
     ) -> None:
         self.ws = ws
         self.uid = uid
         self.session = session  # the session record's key, so one logout ends only its sockets
+        # An admin's socket also gets every order's events. A role change ends the user's
+        # sessions, and so their sockets: the flag never outlives the role.
+        self.admin = admin
         self.products = True
         self.cart = uid is not None
+        self.orders = uid is not None
         # Written to directly when the peer keeps up; cut when a close cannot complete.
         self._transport = transport
         # None tells the sender to stop.
@@ -70,7 +77,8 @@ class Subscriber:
 
     @property
     def topics(self) -> list[str]:
-        return [name for name, on in (("products", self.products), ("cart", self.cart)) if on]
+        following = (("products", self.products), ("cart", self.cart), ("orders", self.orders))
+        return [name for name, on in following if on]
 
     @property
     def open(self) -> bool:

@@ -6,7 +6,8 @@ from typing import Any
 
 from aiohttp import web
 
-from shop.errors import Conflict, Forbidden, Unauthorized
+from shop.bodies import form
+from shop.errors import Conflict, Forbidden, TooManyRequests, Unauthorized
 from shop.keys import USER, USERS
 from shop.models.users import LoginIn, PasswordChangeIn, UserIn
 from shop.routes.forms import (
@@ -37,11 +38,14 @@ async def _form_page(
     errors: dict[str, str],
     target: str,
     status: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> web.Response:
     """The login or register form: shown again with its errors, never with the password."""
     kept = {name: value for name, value in values.items() if "password" not in name}
     context = {"values": kept, "errors": errors, "next": target}
-    return await render(template, request, context, status=status)
+    response = await render(template, request, context, status=status)
+    response.headers.update(headers or {})
+    return response
 
 
 async def _blank_form(template: str, request: web.Request) -> web.Response:
@@ -57,6 +61,7 @@ async def register_form(request: web.Request) -> web.Response:
 
 
 @routes.post("/register")
+@form
 async def register(request: web.Request) -> web.Response:
     form = await read_form(request)
     target = local_path(form.get("next"), HOME)
@@ -85,6 +90,7 @@ async def login_form(request: web.Request) -> web.Response:
 
 
 @routes.post("/login")
+@form
 async def login(request: web.Request) -> web.Response:
     form = await read_form(request)
     target = local_path(form.get("next"), HOME)
@@ -104,12 +110,24 @@ async def login(request: web.Request) -> web.Response:
         return await _form_page(
             "login.html", request, values, {"password": exc.message}, target, status=401
         )
+    except TooManyRequests as exc:
+        # The form stays, with when to try again.
+        return await _form_page(
+            "login.html",
+            request,
+            values,
+            {"form": exc.message},
+            target,
+            status=exc.status,
+            headers=exc.headers,
+        )
     await log_in(request, user)
     flash(request, f"Welcome back, {user.first_name}.", "success")
     raise web.HTTPSeeOther(location=target)
 
 
 @routes.post("/logout", name="logout")
+@form
 async def logout(request: web.Request) -> web.Response:
     # Nothing to end (the session was already ended elsewhere): no token to check either.
     if request.get(USER) is None:
@@ -124,10 +142,15 @@ async def logout(request: web.Request) -> web.Response:
 
 
 async def _profile_page(
-    request: web.Request, errors: dict[str, str], status: int = 200
+    request: web.Request,
+    errors: dict[str, str],
+    status: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> web.Response:
     context = {"user": current_user(request), "errors": errors}
-    return await render("profile.html", request, context, status=status)
+    response = await render("profile.html", request, context, status=status)
+    response.headers.update(headers or {})
+    return response
 
 
 @routes.get("/profile", name="profile")
@@ -136,6 +159,7 @@ async def profile(request: web.Request) -> web.Response:
 
 
 @routes.post("/profile/password")
+@form
 async def change_password(request: web.Request) -> web.Response:
     user = poster(request, "/profile")
     form = await read_form(request)
@@ -145,12 +169,17 @@ async def change_password(request: web.Request) -> web.Response:
         if values["new_password"] != values["new_password_confirm"]:
             raise FormErrors({"new_password_confirm": "does not match the new password"})
         data = parse_form(PasswordChangeIn, {name: values[name] for name in PASSWORD_FIELDS[:2]})
-        await users.change_password(user, data.current_password, data.new_password)
+        await users.change_password(
+            user, data.current_password, data.new_password, client_address(request)
+        )
     except FormErrors as exc:
         return await _profile_page(request, exc.errors, status=400)
     except Forbidden as exc:
         errors = field_error(exc, PASSWORD_FIELDS, "current_password")
         return await _profile_page(request, errors, status=403)
+    except TooManyRequests as exc:
+        errors = {"current_password": exc.message}
+        return await _profile_page(request, errors, status=exc.status, headers=exc.headers)
     # Every session of the user has ended; this browser continues on a fresh one.
     await log_in(request, await users.get(user.id))
     flash(request, "Your password was changed and your other sessions were ended.", "success")
@@ -158,10 +187,11 @@ async def change_password(request: web.Request) -> web.Response:
 
 
 @routes.post("/profile/logout-all")
+@form
 async def logout_everywhere(request: web.Request) -> web.Response:
     user = poster(request, "/profile")
     await read_form(request)
-    await request.app[USERS].end_sessions(user)
+    await request.app[USERS].end_credentials(user.id)
     await log_out(request)
     flash(request, "You are logged out on every device.")
     raise web.HTTPSeeOther(location="/login")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from shop.bodies import upload
 from shop.errors import Invalid
 from shop.i18n import N_
 from shop.keys import IMAGES
@@ -11,7 +12,6 @@ from shop.models.images import ImageOrder
 from shop.models.users import Role
 from shop.routes.common import path_id, read_json, success
 from shop.routes.multipart import read_file_field
-from shop.routes.upload_rules import upload_rules
 from shop.security import requires
 from shop.service.imaging import MAX_BYTES
 
@@ -24,7 +24,7 @@ MAX_BODY = MAX_BYTES + 64 * 1024
 
 @routes.post("/api/products/{pid}/images")
 @requires(Role.ADMIN)
-@upload_rules(max_body=MAX_BODY)
+@upload("multipart/form-data", max_size=MAX_BODY)
 async def upload_image(request: web.Request) -> web.Response:
     pid = path_id(request, "pid")
     data = await read_file_field(request, FIELD, MAX_BYTES)

@@ -32,7 +32,7 @@ async def logout(request: web.Request) -> web.Response:
 @routes.post("/api/sessions/logout-all")
 @requires()
 async def logout_all(request: web.Request) -> web.Response:
-    await request.app[USERS].end_sessions(current_user(request))
+    await request.app[USERS].end_credentials(current_user(request).id)
     await log_out(request)
     return success({"logged_out": True})
 

@@ -1,15 +1,16 @@
-"""/api/users: registration, the admin's user list, account deletion, password change."""
+"""/api/users: registration, the admin's user list and role changes, account deletion,
+password change."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from shop.keys import USERS
-from shop.models.listing import MAX_PAGE, MAX_PAGE_SIZE
-from shop.models.users import PasswordChangeIn, Role, UserIn
-from shop.routes.common import int_param, json_response, path_id, query_params, read_json, success
-from shop.routes.listing import listing_envelope
-from shop.security import current_user, requires
+from shop.models.users import PasswordChangeIn, Role, RoleIn, UserIn
+from shop.routes.common import json_response, path_id, read_json, success
+from shop.routes.listing import PAGING_PARAMS, listing_envelope, parse_paging
+from shop.routes.query import Query
+from shop.security import by_bearer, client_address, current_user, requires
 from shop.sessions import log_in
 
 routes = web.RouteTableDef()
@@ -25,9 +26,9 @@ async def register(request: web.Request) -> web.Response:
 @routes.get("/api/users")
 @requires(Role.ADMIN)
 async def list_users(request: web.Request) -> web.Response:
-    params = query_params(request, frozenset({"limit", "page"}))
-    limit = int_param(params, "limit", 10, 1, MAX_PAGE_SIZE)
-    page_no = int_param(params, "page", 1, 1, MAX_PAGE)
+    query = Query(request, PAGING_PARAMS)
+    limit, page_no = parse_paging(query)
+    query.check()
     page = await request.app[USERS].list(limit, page_no)
     return json_response(listing_envelope(request, page))
 
@@ -38,10 +39,23 @@ async def change_password(request: web.Request) -> web.Response:
     data = await read_json(request, PasswordChangeIn)
     users = request.app[USERS]
     user = current_user(request)
-    await users.change_password(user, data.current_password, data.new_password)
-    # Every old cookie is dead now; this client continues on a fresh session.
-    await log_in(request, await users.get(user.id))
+    await users.change_password(
+        user, data.current_password, data.new_password, client_address(request)
+    )
+    # Every old cookie and token is dead now; a browser continues on a fresh session (a
+    # script that used a token makes a new one).
+    if not by_bearer(request):
+        await log_in(request, await users.get(user.id))
     return success({"changed": True})
+
+
+@routes.put("/api/users/{uid}/role")
+@requires(Role.ADMIN)
+async def set_role(request: web.Request) -> web.Response:
+    uid = path_id(request, "uid")
+    data = await read_json(request, RoleIn)
+    user = await request.app[USERS].set_role(uid, data.role)
+    return success(user.to_json())
 
 
 @routes.delete("/api/users/{uid}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from shop.bodies import form
 from shop.errors import Conflict
 from shop.keys import CARTS
 from shop.models.carts import Cart, QuantityIn
@@ -44,6 +45,7 @@ async def cart_page(request: web.Request) -> web.Response:
 
 
 @routes.post("/carts/{cid}/add/{pid}")
+@form
 async def add(request: web.Request) -> web.Response:
     cid, pid = path_id(request, "cid"), path_id(request, "pid")
     user = poster(request, f"/products/{pid}")
@@ -59,6 +61,7 @@ async def add(request: web.Request) -> web.Response:
 
 
 @routes.post("/carts/{cid}/set/{pid}")
+@form
 async def set_quantity(request: web.Request) -> web.Response:
     cid, pid = path_id(request, "cid"), path_id(request, "pid")
     user = poster(request, _cart_path(cid))
@@ -73,6 +76,7 @@ async def set_quantity(request: web.Request) -> web.Response:
 
 
 @routes.post("/carts/{cid}/remove/{pid}")
+@form
 async def remove(request: web.Request) -> web.Response:
     cid, pid = path_id(request, "cid"), path_id(request, "pid")
     user = poster(request, _cart_path(cid))
@@ -83,6 +87,7 @@ async def remove(request: web.Request) -> web.Response:
 
 
 @routes.post("/carts/{cid}/clear")
+@form
 async def clear(request: web.Request) -> web.Response:
     cid = path_id(request, "cid")
     user = poster(request, _cart_path(cid))

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 from yarl import URL
 
 from shop.keys import PRODUCTS, USER
-from shop.models.listing import MAX_PAGE, MAX_PAGE_SIZE, Page
+from shop.models.listing import MAX_PAGE, MAX_PAGE_SIZE
 from shop.models.products import Product, ProductQuery
-from shop.routes.common import int_param, path_id, query_params
-from shop.routes.listing import page_link, parse_product_query
+from shop.routes.common import path_id
+from shop.routes.listing import pagination, parse_product_query
+from shop.routes.query import Query
 from shop.views import render
 
 routes = web.RouteTableDef()
@@ -24,32 +23,9 @@ BLANK_PRODUCT = Product(
 )
 
 
-def page_numbers(current: int, total: int, spread: int = 2) -> list[int | None]:
-    """The pages to link: the first, the last and those around `current`; None is a gap."""
-    wanted = {1, total, *range(current - spread, current + spread + 1)}
-    numbers: list[int | None] = []
-    previous = 0
-    for number in sorted(n for n in wanted if 1 <= n <= total):
-        if number > previous + 1:
-            numbers.append(None)
-        numbers.append(number)
-        previous = number
-    return numbers
-
-
 @routes.get("/")
 async def home(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(location="/products")
-
-
-def pagination(request: web.Request, page: Page[Product]) -> dict[str, Any]:
-    """The page links under a listing: previous, next and the numbers around this one."""
-    numbers = page_numbers(page.page, page.total_pages)
-    return {
-        "prev_link": page_link(request, page.page - 1) if page.page > 1 else None,
-        "next_link": page_link(request, page.page + 1) if page.page < page.total_pages else None,
-        "page_links": [(n, page_link(request, n) if n else None) for n in numbers],
-    }
 
 
 @routes.get("/products", name="products")
@@ -84,7 +60,9 @@ async def product(request: web.Request) -> web.Response:
 
 
 async def realtime_products(request: web.Request) -> web.Response:
-    number = int_param(query_params(request, REALTIME_PARAMS), "page", 1, 1, MAX_PAGE)
+    params = Query(request, REALTIME_PARAMS)
+    number = params.whole_number("page", 1, 1, MAX_PAGE)
+    params.check()
     query = ProductQuery(limit=MAX_PAGE_SIZE, page=number)
     page = await request.app[PRODUCTS].list(query, request[USER])
     context = {

@@ -10,24 +10,24 @@ import msgspec
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from shop.errors import Invalid
-from shop.models.fields import describe
+from shop.errors import invalid
+from shop.models.messages import field_errors, phrase
 from shop.service.ids import parse_id
 
 
 async def read_json[M: BaseModel](request: web.Request, model: type[M]) -> M:
-    """Parse an application/json body into `model` or answer 400/413/415."""
-    if request.content_type != "application/json":
-        raise web.HTTPUnsupportedMediaType(text="the body must be application/json")
+    """Parse the JSON body into `model`, or answer 400 naming every bad field (413 when too
+    big; shop.bodies has refused any other media type already)."""
     raw = await request.read()
+    if not raw:
+        raise invalid({"body": phrase("body_required")})
     return parse_json(raw, model)
 
 
 async def read_json_or_default[M: BaseModel](request: web.Request, model: type[M]) -> M:
     """Like read_json, but an empty body means the model's defaults."""
-    if not request.body_exists:
-        return model()
-    return await read_json(request, model)
+    raw = await request.read()
+    return parse_json(raw, model) if raw else model()
 
 
 def parse_json[M: BaseModel](raw: bytes | str, model: type[M]) -> M:
@@ -37,47 +37,25 @@ def parse_json[M: BaseModel](raw: bytes | str, model: type[M]) -> M:
         # floats so that the models refuse them by field name.
         data = json.loads(raw, parse_float=Decimal, parse_constant=float)
     except (ValueError, RecursionError) as exc:
-        raise Invalid(f"body: not valid JSON ({_reason(exc)})") from None
+        raise invalid({"body": phrase("json_syntax", reason=_reason(exc))}) from None
     if not isinstance(data, dict):
-        raise Invalid("body: must be a JSON object")
+        raise invalid({"body": phrase("json_object")})
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise Invalid(describe(exc)) from None
+        raise invalid(field_errors(exc)) from None
 
 
 def _reason(exc: Exception) -> str:
     if isinstance(exc, json.JSONDecodeError):
-        return f"{exc.msg} at position {exc.pos}"
+        return f"{exc.msg.lower()} at position {exc.pos}"
     if isinstance(exc, RecursionError):
         return "nested too deeply"
-    return str(exc)
+    return "not UTF-8 text"
 
 
 def path_id(request: web.Request, name: str) -> str:
     return parse_id(request.match_info[name], name)
-
-
-def query_params(request: web.Request, allowed: frozenset[str]) -> dict[str, str]:
-    """The query string as single values; unknown or repeated names are refused."""
-    params: dict[str, str] = {}
-    for name, value in request.query.items():
-        if name not in allowed:
-            raise Invalid(f"{name}: is not an accepted query parameter")
-        if name in params:
-            raise Invalid(f"{name}: may be given only once")
-        params[name] = value
-    return params
-
-
-def int_param(params: dict[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = params.get(name)
-    if raw is None:
-        return default
-    # The length check keeps a 5,000-digit "number" from reaching int().
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or not low <= int(raw) <= high:
-        raise Invalid(f"{name}: must be a whole number from {low} to {high}")
-    return int(raw)
 
 
 _encode = msgspec.json.Encoder().encode

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from shop.errors import Forbidden, ShopError
 from shop.keys import USER
+from shop.models.messages import field_errors
 from shop.models.users import User
 from shop.security import csrf_matches
 from shop.sessions import CSRF, session_of
@@ -50,18 +51,14 @@ def poster(request: web.Request, back: str) -> User:
 
 
 def parse_form[M: BaseModel](model: type[M], values: dict[str, Any]) -> M:
-    """`values` validated by `model`, or FormErrors naming every offending field."""
+    """`values` validated by `model`, or FormErrors naming every offending field in the
+    API's words."""
     try:
         return model.model_validate(values)
     except ValidationError as exc:
-        errors: dict[str, str] = {}
-        for item in exc.errors():
-            name = str(item["loc"][0]) if item["loc"] else "form"
-            if item["type"] == "missing":
-                message = "is required"
-            else:
-                message = item["msg"].removeprefix("Value error, ")
-            errors.setdefault(name, message)
+        errors = {name: str(text) for name, text in field_errors(exc, top_level=True).items()}
+        if "body" in errors:  # about the form as a whole
+            errors["form"] = errors.pop("body")
         raise FormErrors(errors) from None
 
 
@@ -74,7 +71,10 @@ def whole_number(raw: str) -> int | str:
 
 
 def field_error(exc: ShopError, fields: Collection[str], default: str) -> dict[str, str]:
-    """A service's "field: message" error placed next to that field (else next to `default`)."""
+    """A service's error placed next to its field (else next to `default`)."""
+    named = {name: str(text) for name, text in exc.fields.items() if name in fields}
+    if named:
+        return named
     name, sep, message = exc.message.partition(": ")
     if sep and name in fields:
         return {name: message}

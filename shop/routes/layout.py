@@ -32,13 +32,15 @@ class Flash:
     message: str
 
 
-def flash(request: web.Request, message: str, category: str = "info") -> None:
-    """Keep a message in the session for the next page this browser renders."""
+def flash(request: web.Request, message: str, category: str = "info", **params: Any) -> None:
+    """Keep a message (a template filled with `params`) for the next page this browser
+    renders."""
     session = session_of(request)
     pending = session.get(FLASHES)
     if not isinstance(pending, list):
         pending = []
-    pending.append([category, message[:MAX_FLASH_LENGTH]])
+    text = message.format(**params) if params else message
+    pending.append([category, text[:MAX_FLASH_LENGTH]])
     # Reassigned, not mutated in place: the session only saves what it sees assigned.
     session[FLASHES] = pending[-MAX_FLASHES:]
 

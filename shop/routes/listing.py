@@ -3,21 +3,21 @@ and the catalogue page so both accept exactly the same parameters."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from aiohttp import web
 
-from shop.errors import Invalid
 from shop.models.listing import MAX_PAGE, MAX_PAGE_SIZE, Page
-from shop.models.products import Product, ProductQuery, ProductSort
+from shop.models.messages import phrase
+from shop.models.products import ProductQuery, ProductSort
 from shop.models.search import query_words
-from shop.models.users import User
-from shop.routes.common import int_param, query_params
+from shop.routes.query import Query
 
 LISTING_PARAMS = frozenset(
     {"limit", "page", "sort", "query", "q", "category", "available", "low_stock"}
 )
+PAGING_PARAMS = frozenset({"limit", "page"})
 # The course's sort values order by price; the others name the field too.
 SORTS = {"asc": ProductSort.PRICE_ASC, "desc": ProductSort.PRICE_DESC} | {
     sort.value: sort for sort in ProductSort
@@ -26,47 +26,41 @@ MAX_SEARCH = 200
 MAX_CATEGORY = 100
 
 
+def parse_paging(query: Query) -> tuple[int, int]:
+    """`limit` (1 to 100, default 10) and `page` (from 1, default 1)."""
+    return (
+        query.whole_number("limit", 10, 1, MAX_PAGE_SIZE),
+        query.whole_number("page", 1, 1, MAX_PAGE),
+    )
+
+
 def parse_product_query(request: web.Request) -> ProductQuery:
     """The listing's parameters: `q` (search words), `category`, `available`, `low_stock`,
     `sort`, `limit`, `page`, and the course's `query` (a category, or `available`)."""
-    params = query_params(request, LISTING_PARAMS)
-    sort = params.get("sort") or None
-    if sort is not None and sort not in SORTS:
-        raise Invalid("sort: must be one of {sorts}", sorts=", ".join(SORTS))
-    category = _text(params, "category", MAX_CATEGORY) or None
-    available = _flag(params, "available")
-    legacy = _text(params, "query", MAX_CATEGORY)
+    params = Query(request, LISTING_PARAMS)
+    limit, page = parse_paging(params)
+    sort = params.choice("sort", tuple(SORTS))
+    category = params.text("category", MAX_CATEGORY) or None
+    available = params.flag("available")
+    legacy = params.text("query", MAX_CATEGORY)
+    words = query_words(params.text("q", MAX_SEARCH))
+    low_stock = params.flag("low_stock") is True
     if legacy.lower() == "available":
         available = True
     elif legacy:
         if category is not None and category.lower() != legacy.lower():
-            raise Invalid("query: names a category; give it once, as category or query")
+            params.refuse("query", phrase("query_and_category"))
         category = legacy
+    params.check()
     return ProductQuery(
-        limit=int_param(params, "limit", 10, 1, MAX_PAGE_SIZE),
-        page=int_param(params, "page", 1, 1, MAX_PAGE),
+        limit=limit,
+        page=page,
         sort=SORTS[sort] if sort is not None else None,
         category=category,
         available=available,
-        words=query_words(_text(params, "q", MAX_SEARCH)),
-        low_stock=_flag(params, "low_stock") is True,
+        words=words,
+        low_stock=low_stock,
     )
-
-
-def _text(params: dict[str, str], name: str, most: int) -> str:
-    value = params.get(name, "").strip()
-    if len(value) > most:
-        raise Invalid("{name}: must be at most {most} characters", name=name, most=most)
-    return value
-
-
-def _flag(params: dict[str, str], name: str) -> bool | None:
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return None
-    if raw not in ("true", "false"):
-        raise Invalid("{name}: must be true or false", name=name)
-    return raw == "true"
 
 
 def page_link(request: web.Request, page: int) -> str:
@@ -76,13 +70,40 @@ def page_link(request: web.Request, page: int) -> str:
     return f"{request.path}?{urlencode(query)}"
 
 
-def listing_envelope(request: web.Request, page: Page[Product] | Page[User]) -> dict[str, Any]:
+class Listed(Protocol):
+    def to_json(self) -> dict[str, Any]: ...
+
+
+def page_numbers(current: int, total: int, spread: int = 2) -> list[int | None]:
+    """The pages to link: the first, the last and those around `current`; None is a gap."""
+    wanted = {1, total, *range(current - spread, current + spread + 1)}
+    numbers: list[int | None] = []
+    previous = 0
+    for number in sorted(n for n in wanted if 1 <= n <= total):
+        if number > previous + 1:
+            numbers.append(None)
+        numbers.append(number)
+        previous = number
+    return numbers
+
+
+def pagination(request: web.Request, page: Page[Any]) -> dict[str, Any]:
+    """What a page's pagination macro shows: links to the neighbours and to page numbers."""
+    numbers = page_numbers(page.page, page.total_pages)
+    return {
+        "prev_link": page_link(request, page.page - 1) if page.page > 1 else None,
+        "next_link": page_link(request, page.page + 1) if page.page < page.total_pages else None,
+        "page_links": [(n, page_link(request, n) if n else None) for n in numbers],
+    }
+
+
+def listing_envelope(request: web.Request, page: Page[Listed]) -> dict[str, Any]:
     """The seed's paginated answer: the items and how to reach the pages around them."""
     has_prev = page.page > 1
     has_next = page.page < page.total_pages
     return {
         "status": "success",
-        "payload": [product.to_json() for product in page.items],
+        "payload": [item.to_json() for item in page.items],
         "totalPages": page.total_pages,
         "prevPage": page.page - 1 if has_prev else None,
         "nextPage": page.page + 1 if has_next else None,

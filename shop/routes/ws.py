@@ -2,9 +2,10 @@
 
 Server to client, always JSON objects with a `type`: `hello` first, then `product.created`,
 `product.updated`, `product.deleted`, `cart.updated` (the session's own cart only),
-`resync` (events may have been missed), and the replies `pong`, `ack` and `error`. Client
-to server: `ping`, `subscribe`, and for admins `product.create` and `product.delete`. A bad
-message gets an `error` and the socket stays open; flooding it gets an `error` and a close.
+`order.updated` (the user's own orders; every order for an admin), `resync` (events may
+have been missed), and the replies `pong`, `ack` and `error`. Client to server: `ping`,
+`subscribe`, and for admins `product.create` and `product.delete`. A bad message gets an
+`error` and the socket stays open; flooding it gets an `error` and a close.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from typing import Annotated, Any, Literal
 from aiohttp import WSCloseCode, WSMsgType, web
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from shop.errors import Forbidden, Invalid, ShopError
+from shop.errors import Forbidden, Invalid, ShopError, invalid
 from shop.keys import HUB, PRODUCTS, SESSION_ID, SESSION_UNCHECKED, USER
 from shop.models.fields import Input
+from shop.models.messages import phrase
 from shop.models.products import ProductIn
 from shop.realtime import Subscriber
 from shop.routes.common import parse_json
@@ -34,7 +36,7 @@ MAX_MESSAGE = 4096  # bytes; a bigger message closes the socket with MESSAGE_TOO
 RATE = 20.0  # messages per second a client may send on average...
 BURST = 40  # ...and at once
 
-Topic = Literal["products", "cart"]
+Topic = Literal["products", "cart", "orders"]
 
 
 class Envelope(BaseModel):
@@ -50,7 +52,7 @@ class Ping(Input):
 
 class Subscribe(Input):
     type: Literal["subscribe"]
-    topics: Annotated[list[Topic], Field(max_length=2)]
+    topics: Annotated[list[Topic], Field(max_length=3)]
 
 
 class CreateProduct(Input):
@@ -100,7 +102,7 @@ def read_message(raw: str, admin: bool) -> Input:
     kind = parse_json(raw, Envelope).type
     model = MESSAGES.get(kind)
     if model is None:
-        raise Invalid(f"type: must be one of {', '.join(MESSAGES)}")
+        raise invalid({"type": phrase("literal_error", expected=", ".join(MESSAGES))})
     if kind in ADMIN_ONLY and not admin:
         raise Forbidden("admin only")
     return parse_json(raw, model)
@@ -113,10 +115,12 @@ async def answer(request: web.Request, subscriber: Subscriber, raw: str) -> dict
             case Ping():
                 return {"type": "pong"}
             case Subscribe(topics=topics):
-                if "cart" in topics and subscriber.uid is None:
-                    raise Forbidden("topics: cart needs a session")
+                for private in ("cart", "orders"):
+                    if private in topics and subscriber.uid is None:
+                        raise Forbidden("topics: {topic} needs a session", topic=private)
                 subscriber.products = "products" in topics
                 subscriber.cart = "cart" in topics
+                subscriber.orders = "orders" in topics
                 return {"type": "ack", "action": "subscribe", "topics": subscriber.topics}
             case CreateProduct(product=data):
                 product = await request.app[PRODUCTS].create(data)
@@ -153,6 +157,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
         user.id if user is not None else None,
         session=request[SESSION_ID],
         transport=request.transport,
+        admin=is_admin(user),
     )
     hub = request.app[HUB]
     # Queued before the subscriber joins the hub, so it is the first message out.

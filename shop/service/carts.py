@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from shop.errors import Conflict, Forbidden, Invalid, NotFound
+from shop.errors import Conflict, Forbidden, NotFound, invalid
 from shop.models.carts import MAX_QUANTITY, Cart
+from shop.models.messages import phrase
 from shop.models.users import User
 from shop.service.events import Events, cart_event
 from shop.service.ids import new_id
@@ -33,7 +34,8 @@ class CartService:
         self._events = events
 
     def _changed(self, cart: Cart) -> Cart:
-        if cart.owner is not None:
+        # Most changes have nobody watching: the event's JSON is then never built.
+        if cart.owner is not None and self._events.listening(cart.owner):
             self._events.publish_user(cart.owner, cart_event(cart.to_json()))
         return cart
 
@@ -65,7 +67,7 @@ class CartService:
     async def replace(self, actor: User, cid: str, lines: Sequence[tuple[str, int]]) -> Cart:
         pids = [pid for pid, _ in lines]
         if len(set(pids)) != len(pids):
-            raise Invalid("products: a product may appear only once")
+            raise invalid({"products": phrase("duplicate_products")})
         with _store_errors(cid, None):
             cart = await self._store.carts.replace(cid, lines, required_owner(actor))
         return self._changed(cart)

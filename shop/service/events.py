@@ -18,6 +18,12 @@ class Events(Protocol):
     def publish_user(self, uid: str, event: dict[str, Any]) -> None:
         """Send to every socket of one user, and only theirs."""
 
+    def publish_order(self, uid: str, event: dict[str, Any]) -> None:
+        """Send to the sockets of the order's owner and of every admin."""
+
+    def listening(self, uid: str) -> bool:
+        """Whether any socket of the user follows their cart: if not, skip building events."""
+
     def disconnect_user(self, uid: str, session: str | None = None) -> None:
         """Close the user's sockets (those of one session, when given): that session ended."""
 
@@ -28,3 +34,7 @@ def product_event(kind: str, product: dict[str, Any]) -> dict[str, Any]:
 
 def cart_event(cart: dict[str, Any]) -> dict[str, Any]:
     return {"type": "cart.updated", "cart": cart}
+
+
+def order_event(order: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "order.updated", "order": order}

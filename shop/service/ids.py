@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from bson import ObjectId
 
-from shop.errors import Invalid
+from shop.errors import invalid
 from shop.models.fields import OBJECT_ID
+from shop.models.messages import phrase
 
 
 def new_id() -> str:
@@ -16,5 +17,5 @@ def parse_id(value: str, field: str) -> str:
     """The id normalised, or Invalid naming the field (400, never a store error)."""
     normal = value.lower()
     if not OBJECT_ID.fullmatch(normal):
-        raise Invalid("{field}: must be a 24-character hexadecimal id", field=field)
+        raise invalid({field: phrase("object_id")})
     return normal

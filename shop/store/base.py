@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from shop.models.orders import OrderStatus
 from shop.store.carts import CartStore
 from shop.store.images import ImageStore
+from shop.store.orders import OrderStore
 from shop.store.products import ProductStore
 from shop.store.sessions import SessionStore
+from shop.store.throttle import ThrottleStore
+from shop.store.tokens import TokenStore
 from shop.store.users import UserStore
 
 
@@ -36,6 +40,10 @@ class DuplicateKey(StoreError):
     def __init__(self, field: str) -> None:
         super().__init__(field)
         self.field = field
+
+
+class LastAdmin(StoreError):
+    """The change would leave the shop without an admin."""
 
 
 class MissingProduct(StoreError):
@@ -66,6 +74,26 @@ class LineTooLarge(StoreError):
     """The line would hold more than the most a line may hold."""
 
 
+class MissingOrder(StoreError):
+    """An operation named an order that does not exist."""
+
+
+class NotOrderOwner(StoreError):
+    """The order exists but belongs to someone other than the owner the caller required."""
+
+
+class WrongStatus(StoreError):
+    """The order's status does not allow the change asked for."""
+
+    def __init__(self, current: OrderStatus) -> None:
+        super().__init__(str(current))
+        self.current = current
+
+
+class KeyReused(StoreError):
+    """An Idempotency-Key came back with another cart or body than its first use."""
+
+
 class Store(Protocol):
     """What the services need from a database. Ids are 24-hex ObjectId strings."""
 
@@ -73,7 +101,10 @@ class Store(Protocol):
     users: UserStore
     sessions: SessionStore
     carts: CartStore
+    tokens: TokenStore
+    throttle: ThrottleStore
     images: ImageStore
+    orders: OrderStore
 
     async def ping(self) -> None:
         """Return when the database answers; raise StoreUnavailable otherwise."""

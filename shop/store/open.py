@@ -14,7 +14,11 @@ async def open_store(settings: Settings, metrics: Metrics) -> Store:
     if settings.is_mongo:
         from shop.store.mongo import MongoStore
 
-        store = await MongoStore.open(settings.database_url, store_timeout=settings.store_timeout)
+        store = await MongoStore.open(
+            settings.database_url,
+            store_timeout=settings.store_timeout,
+            event_listeners=settings.mongo_listeners,
+        )
     else:
         from shop.store.sqlite import SQLiteStore
 

@@ -20,10 +20,14 @@ class UserStore(Protocol):
         """Users ordered by id (creation order)."""
 
     async def delete(self, uid: str) -> bool:
-        """Delete the user, their carts and their sessions; False if unknown."""
+        """Delete the user, their carts, sessions and tokens; False if unknown.
+
+        Raise LastAdmin, changing nothing, when the user is the only admin."""
 
     async def set_password_hash(self, uid: str, password_hash: str) -> bool: ...
 
-    async def set_role(self, uid: str, role: Role) -> bool: ...
+    async def set_role(self, uid: str, role: Role) -> bool:
+        """Set the user's role; False if unknown. Raise LastAdmin, changing nothing, when
+        it would demote the only admin: checked atomically with the change."""
 
     async def set_cart(self, uid: str, cid: str) -> bool: ...

@@ -6,7 +6,8 @@
  * from the JSON API. Products and carts carry a version that grows with every write: an
  * event or answer older than what the page shows is ignored, so a late event (from
  * another server process) never undoes a newer one.
- * Other scripts use window.ShopLive: send(), on(), renderCart(), refreshCart(), notify().
+ * Other scripts use window.ShopLive: send(), on(), renderCart(), refreshCart(), notify(),
+ * money(), fetchJSON(). Order events (`order.updated`) reach the listeners added with on().
  */
 (function () {
   "use strict";
@@ -105,12 +106,17 @@
     }, 6000);
   }
 
-  async function getJSON(url) {
-    const response = await fetch(url, {
-      headers: { Accept: "application/json" },
-      credentials: "same-origin",
-      cache: "no-store",
-    });
+  /* Call the JSON API: `{status, ok, body}`, body null when the answer is not JSON.
+   * `options` are fetch's; a `json` option is sent as the JSON body. */
+  async function fetchJSON(url, options) {
+    const settings = Object.assign({ credentials: "same-origin", cache: "no-store" }, options || {});
+    settings.headers = Object.assign({ Accept: "application/json" }, settings.headers || {});
+    if (settings.json !== undefined) {
+      settings.headers["Content-Type"] = "application/json";
+      settings.body = JSON.stringify(settings.json);
+      delete settings.json;
+    }
+    const response = await fetch(url, settings);
     let body = null;
     try {
       body = await response.json();
@@ -118,6 +124,10 @@
       body = null;
     }
     return { status: response.status, ok: response.ok, body: body };
+  }
+
+  function getJSON(url) {
+    return fetchJSON(url);
   }
 
   // ---- connection state ------------------------------------------------------------------
@@ -367,6 +377,37 @@
     if (setForm) setForm.action = base + "/set/" + encodeURIComponent(pid);
     const removeForm = row.querySelector("form.remove-line-form");
     if (removeForm) removeForm.action = base + "/remove/" + encodeURIComponent(pid);
+    fillProblem(row, line);
+  }
+
+  /* Say on the line why it cannot be bought as it is (the page holds the words). */
+  function fillProblem(row, line) {
+    const words = cartSection().dataset;
+    const problem = line.problem || "";
+    let text = "";
+    if (problem === "unavailable") text = words.textUnavailable || "";
+    else if (problem === "out_of_stock" && Number(line.available) === 0) text = words.textSoldOut || "";
+    else if (problem === "out_of_stock") text = (words.textShort || "").replace("{n}", String(line.available));
+    row.classList.toggle("has-problem", Boolean(problem));
+    row.querySelectorAll(".line-problem").forEach(function (note) {
+      note.dataset.problem = problem;
+      note.textContent = text;
+      note.hidden = !problem;
+    });
+  }
+
+  /* The Buy button shows what a purchase would cost now; it is off when nothing can be bought. */
+  function fillCheckout(section, cart) {
+    const total = money(cart.purchasable_total);
+    section.dataset.purchasableTotal = total;
+    setText(section, "#buy-total, .confirm-total", total);
+    const buyable = cart.products.filter(function (line) {
+      return !line.problem;
+    }).length;
+    const button = document.getElementById("buy-button");
+    if (button) button.disabled = buyable === 0;
+    const note = document.getElementById("purchase-note");
+    if (note) note.hidden = buyable === cart.products.length;
   }
 
   /* Show `cart` (the API's cart JSON): the badge everywhere, the lines on its own page.
@@ -399,8 +440,9 @@
     });
     const total = document.getElementById("cart-total");
     if (total) total.textContent = money(cart.total);
+    if (cart.purchasable_total !== undefined) fillCheckout(section, cart);
     const empty = cart.products.length === 0;
-    ["cart-table", "clear-cart-form"].forEach(function (id) {
+    ["cart-table", "cart-actions"].forEach(function (id) {
       const element = document.getElementById(id);
       if (element) element.hidden = empty;
     });
@@ -510,7 +552,7 @@
       lastHeard = Date.now();
       connectedBefore = true;
       setStatus("open", "Live");
-      send({ type: "subscribe", topics: cartId ? ["products", "cart"] : ["products"] });
+      send({ type: "subscribe", topics: body.dataset.userId ? ["products", "cart", "orders"] : ["products"] });
       startPing();
       if (needsResync) resync();
     });
@@ -571,6 +613,8 @@
     renderCart: renderCart,
     refreshCart: refreshCart,
     notify: notify,
+    money: money,
+    fetchJSON: fetchJSON,
     cartId: cartId,
   };
 

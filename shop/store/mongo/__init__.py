@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
+from typing import Any
 
 import pymongo
 from pymongo import AsyncMongoClient
@@ -19,8 +21,11 @@ from shop.store.mongo.availability import PROBE_INTERVAL, Availability
 from shop.store.mongo.carts import MongoCarts
 from shop.store.mongo.docs import Doc, unavailable_reported
 from shop.store.mongo.images import MongoImages
+from shop.store.mongo.orders import MongoOrders
 from shop.store.mongo.products import MongoProducts
 from shop.store.mongo.sessions import MongoSessions
+from shop.store.mongo.throttle import MongoThrottle
+from shop.store.mongo.tokens import MongoTokens
 from shop.store.mongo.users import MongoUsers
 from shop.store.wrap import wrap_aggregates
 
@@ -44,14 +49,21 @@ class MongoStore:
         self.sessions = MongoSessions(db)
         self.carts = MongoCarts(db)
         self.images = MongoImages(db)
+        self.tokens = MongoTokens(db)
+        self.throttle = MongoThrottle(db)
+        # Kept unwrapped as well: closing it must run even while the server is down.
+        self._orders = self.orders = MongoOrders(db, self.carts)
         self.availability = Availability(self._probe)
         wrap_aggregates(self, self.availability.guard)
 
     @classmethod
-    async def open(cls, url: str, *, store_timeout: float = 3.0) -> MongoStore:
+    async def open(
+        cls, url: str, *, store_timeout: float = 3.0, event_listeners: Sequence[Any] = ()
+    ) -> MongoStore:
         """Connect to the database the URL names, check it answers and prepare it.
 
         No operation waits longer than `store_timeout` seconds (PyMongo's timeoutMS).
+        `event_listeners` are PyMongo monitoring listeners (the tests count round trips).
         """
         ms = int(store_timeout * 1000)
         # journal=True: a write is acknowledged only once it is in the on-disk journal, so
@@ -63,6 +75,7 @@ class MongoStore:
             connectTimeoutMS=ms,
             tz_aware=True,
             journal=True,
+            event_listeners=list(event_listeners),
         )
         try:
             try:
@@ -89,8 +102,18 @@ class MongoStore:
 
     async def _prepare(self) -> None:
         # Idempotent: every start (or two at once) may run it.
-        aggregates = (self.products, self.users, self.sessions, self.carts, self.images)
+        aggregates = (
+            self.products,
+            self.users,
+            self.sessions,
+            self.carts,
+            self.images,
+            self.tokens,
+            self.throttle,
+        )
         await asyncio.gather(*(aggregate.prepare() for aggregate in aggregates))
+        # After the others: its recovery pass reads products whose prices are converted.
+        await self.orders.prepare()
 
     async def _probe(self) -> None:
         with unavailable_reported(), pymongo.timeout(PROBE_INTERVAL):
@@ -110,8 +133,11 @@ class MongoStore:
             raise NotWritable("the server that answered is not a writable primary")
 
     async def close(self) -> None:
-        await self.availability.close()
-        await store_close(self.client)
+        try:
+            await self._orders.close()
+        finally:
+            await self.availability.close()
+            await store_close(self.client)
 
 
 async def store_close(client: AsyncMongoClient[Doc]) -> None:

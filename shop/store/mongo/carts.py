@@ -1,16 +1,20 @@
 """Carts in MongoDB: the lines live in an array inside the cart's document.
 
-MongoDB makes every single-document write atomic, so each change is one conditional
-update: what it checked (the owner, the line's room within stock) is true when it writes.
-Every update of a cart also bumps its `version` (`$inc`), in write order.
+A change is two round trips: one aggregate reads the cart and every product it needs
+(its lines' and the one being added), then one conditional update writes only if what was
+checked still holds (the owner, the line's room within stock, the line being there) and
+returns the cart after it. That document and the products already read make the answer.
+When a concurrent change made the condition false, the change starts again. Every update
+of a cart also bumps its `version` (`$inc`), in write order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from bson import ObjectId
-from pymongo import IndexModel
+from pymongo import IndexModel, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -27,9 +31,14 @@ from shop.store.base import (
 from shop.store.mongo import docs
 from shop.store.mongo.docs import Doc
 
-# `add` retries only when another request pushed or removed the same line between its two
-# updates; a few rounds settle any real contention.
-_ADD_ATTEMPTS = 10
+# A change starts again only when another request changed the same cart between its read
+# and its write; a few rounds settle any real contention.
+_ATTEMPTS = 10
+
+type Products = dict[ObjectId, Doc]
+# What a change writes, given the cart and products it read: a filter to add to the
+# cart's (the condition its checks need to stay true) and the update.
+type Plan = Callable[[Doc, Products], tuple[Doc, Doc]]
 # In every update of a cart.
 _BUMP = {"version": 1}
 
@@ -59,14 +68,138 @@ class MongoCarts:
         return Cart(id=cid, owner=owner)
 
     async def get(self, cid: str, owner: str | None = None) -> Cart:
-        # One round trip: the cart and every product it names, joined by the server.
+        cart, products = await self._read(ObjectId(cid), owner)
+        return await self._answer(cart, products)
+
+    async def add(self, cid: str, pid: str, quantity: int, owner: str | None = None) -> Cart:
+        product_id = ObjectId(pid)
+
+        def plan(cart: Doc, products: Products) -> tuple[Doc, Doc]:
+            room = min(_stock(products, product_id), MAX_QUANTITY)
+            line = _line(cart, product_id)
+            wanted = quantity + (line["quantity"] if line is not None else 0)
+            if wanted > room:
+                raise LineTooLarge(pid) if wanted > MAX_QUANTITY else NotEnoughStock(pid)
+            if line is None:
+                # Appended unless a concurrent call appended it first.
+                new = {"product": product_id, "quantity": quantity}
+                return {"products.product": {"$ne": product_id}}, {"$push": {"products": new}}
+            # Grown only while it stays within its room, whatever grew it meanwhile.
+            within = {"product": product_id, "quantity": {"$lte": room - quantity}}
+            return {"products": {"$elemMatch": within}}, {
+                "$inc": {"products.$.quantity": quantity}
+            }
+
+        return await self._change(cid, owner, plan, [product_id])
+
+    async def set_quantity(
+        self, cid: str, pid: str, quantity: int, owner: str | None = None
+    ) -> Cart:
+        product_id = ObjectId(pid)
+
+        def plan(cart: Doc, products: Products) -> tuple[Doc, Doc]:
+            stock = _stock(products, product_id)
+            # A missing line is "not found" whatever the quantity asked, as in SQLite.
+            if _line(cart, product_id) is None:
+                raise MissingLine(pid)
+            if quantity > stock:
+                raise NotEnoughStock(pid)
+            return {"products.product": product_id}, {"$set": {"products.$.quantity": quantity}}
+
+        return await self._change(cid, owner, plan, [product_id])
+
+    async def remove(self, cid: str, pid: str, owner: str | None = None) -> Cart:
+        product_id = ObjectId(pid)
+
+        def plan(cart: Doc, products: Products) -> tuple[Doc, Doc]:
+            if _line(cart, product_id) is None:
+                raise MissingLine(pid)
+            return {"products.product": product_id}, {
+                "$pull": {"products": {"product": product_id}}
+            }
+
+        return await self._change(cid, owner, plan)
+
+    async def replace(
+        self, cid: str, lines: Sequence[tuple[str, int]], owner: str | None = None
+    ) -> Cart:
+        wanted = [(pid, ObjectId(pid), quantity) for pid, quantity in lines]
+
+        def plan(cart: Doc, products: Products) -> tuple[Doc, Doc]:
+            for pid, product_id, quantity in wanted:
+                if product_id not in products:
+                    raise MissingProduct(pid)
+                if quantity > products[product_id]["stock"]:
+                    raise NotEnoughStock(pid)
+            new = [{"product": product_id, "quantity": q} for _, product_id, q in wanted]
+            return {}, {"$set": {"products": new}}
+
+        ids = [product_id for _, product_id, _ in wanted]
+        return await self._change(cid, owner, plan, ids, lines=False)
+
+    async def clear(self, cid: str, owner: str | None = None) -> Cart:
+        # Nothing to check and no product to show: one round trip when the cart is there.
+        cart_id = ObjectId(cid)
+        cart = await self._carts.find_one_and_update(
+            _mine(cart_id, owner),
+            {"$set": {"products": []}, "$inc": _BUMP},
+            return_document=ReturnDocument.AFTER,
+        )
+        if cart is None:
+            await self._require_cart(cart_id, owner)
+            raise MissingCart(cid)  # deleted between the two calls
+        return await self._answer(cart, {})
+
+    # -- helpers -------------------------------------------------------------------------
+    async def _change(
+        self,
+        cid: str,
+        owner: str | None,
+        plan: Plan,
+        also: Sequence[ObjectId] = (),
+        *,
+        lines: bool = True,
+    ) -> Cart:
+        """Read the cart and its products, let `plan` check them and say the write, then
+        write on the condition that the checks still hold; the cart after it."""
+        cart_id = ObjectId(cid)
+        for _ in range(_ATTEMPTS):
+            cart, products = await self._read(cart_id, owner, also, lines=lines)
+            condition, update = plan(cart, products)
+            after = await self._carts.find_one_and_update(
+                {**condition, **_mine(cart_id, owner)},
+                bumped(update),
+                return_document=ReturnDocument.AFTER,
+            )
+            if after is not None:
+                return await self._answer(after, products)
+            # Another request changed the cart between the read and the write: again.
+        raise StoreError(f"cart {cid} kept changing; try again")
+
+    async def _read(
+        self,
+        cart_id: ObjectId,
+        owner: str | None,
+        also: Sequence[ObjectId] = (),
+        *,
+        lines: bool = True,
+    ) -> tuple[Doc, Products]:
+        """The cart and the products of its lines (when `lines`) and of `also`, in one
+        round trip, joined by the server; MissingCart or NotCartOwner."""
+        wanted: Any = {"$literal": list(also)}
+        if lines:
+            wanted = (
+                {"$concatArrays": ["$products.product", wanted]} if also else "$products.product"
+            )
         cursor = await self._carts.aggregate(
             [
-                {"$match": _mine(ObjectId(cid), owner)},
+                # Matched on the id alone, so a stranger's cart is told from a missing one.
+                {"$match": {"_id": cart_id}},
+                {"$addFields": {"wanted": wanted}},
                 {
                     "$lookup": {
                         "from": "products",
-                        "localField": "products.product",
+                        "localField": "wanted",
                         "foreignField": "_id",
                         "as": "found",
                     }
@@ -75,123 +208,34 @@ class MongoCarts:
         )
         found = await cursor.to_list()
         if not found:
-            await self._require_cart(ObjectId(cid), owner)
-            raise MissingCart(cid)  # deleted between the two reads
-        doc = found[0]
-        # $lookup returns products in no particular order; the cart's array holds the order.
-        products = {product["_id"]: docs.product(product) for product in doc["found"]}
-        lines = tuple(
-            CartLine(product=products[line["product"]], quantity=line["quantity"])
-            for line in doc["products"]
-            if line["product"] in products  # the product was deleted meanwhile
-        )
+            raise MissingCart(str(cart_id))
+        cart = found[0]
+        if owner is not None and docs.str_id(cart["owner"]) != owner:
+            raise NotCartOwner(str(cart_id))
+        return cart, {product["_id"]: product for product in cart["found"]}
+
+    async def _answer(self, cart: Doc, products: Products) -> Cart:
+        """The Cart a document shows, from products already read; a product a concurrent
+        change added is fetched, one deleted meanwhile drops its line."""
+        missing = [line["product"] for line in cart["products"] if line["product"] not in products]
+        if missing:
+            products = {**products}
+            async for doc in self._products.find({"_id": {"$in": missing}}):
+                products[doc["_id"]] = doc
+        # The cart's array holds the order; $lookup returns products in no particular one.
         return Cart(
-            id=cid, owner=docs.str_id(doc["owner"]), lines=lines, version=doc.get("version", 0)
+            id=str(cart["_id"]),
+            owner=docs.str_id(cart["owner"]),
+            lines=tuple(
+                CartLine(
+                    product=docs.product(products[line["product"]]), quantity=line["quantity"]
+                )
+                for line in cart["products"]
+                if line["product"] in products
+            ),
+            version=cart.get("version", 0),
         )
 
-    async def add(self, cid: str, pid: str, quantity: int, owner: str | None = None) -> Cart:
-        cart_id, product_id = ObjectId(cid), ObjectId(pid)
-        mine = _mine(cart_id, owner)
-        for _ in range(_ADD_ATTEMPTS):
-            room = min(await self._stock(cart_id, product_id, owner), MAX_QUANTITY)
-            if quantity > room:
-                await self._require_cart(cart_id, owner)
-                raise _too_many(pid, quantity)
-            # Grow the line only while it stays within its room, in the same write.
-            grown = await self._carts.update_one(
-                {
-                    **mine,
-                    "products": {
-                        "$elemMatch": {
-                            "product": product_id,
-                            "quantity": {"$lte": room - quantity},
-                        }
-                    },
-                },
-                {"$inc": {"products.$.quantity": quantity, **_BUMP}},
-            )
-            if grown.matched_count == 1:
-                return await self.get(cid)
-            # No such line yet: append it, unless a concurrent call appended it first.
-            pushed = await self._carts.update_one(
-                {**mine, "products.product": {"$ne": product_id}},
-                {
-                    "$push": {"products": {"product": product_id, "quantity": quantity}},
-                    "$inc": _BUMP,
-                },
-            )
-            if pushed.matched_count == 1:
-                return await self.get(cid)
-            line = await self._line(cart_id, product_id, owner)
-            if line is not None and line["quantity"] + quantity > room:
-                raise _too_many(pid, line["quantity"] + quantity)
-            # The line appeared or shrank between the two writes: look again.
-        raise StoreError(f"cart {cid} kept changing; try again")
-
-    async def set_quantity(
-        self, cid: str, pid: str, quantity: int, owner: str | None = None
-    ) -> Cart:
-        cart_id, product_id = ObjectId(cid), ObjectId(pid)
-        stock = await self._stock(cart_id, product_id, owner)
-        if quantity <= stock:
-            result = await self._carts.update_one(
-                {**_mine(cart_id, owner), "products.product": product_id},
-                {"$set": {"products.$.quantity": quantity}, "$inc": _BUMP},
-            )
-            if result.matched_count == 1:
-                return await self.get(cid)
-            await self._require_cart(cart_id, owner)
-            raise MissingLine(pid)
-        # A missing line is "not found" whatever the quantity asked, as in SQLite.
-        if await self._line(cart_id, product_id, owner) is None:
-            raise MissingLine(pid)
-        raise NotEnoughStock(pid)
-
-    async def remove(self, cid: str, pid: str, owner: str | None = None) -> Cart:
-        cart_id, product_id = ObjectId(cid), ObjectId(pid)
-        result = await self._carts.update_one(
-            {**_mine(cart_id, owner), "products.product": product_id},
-            {"$pull": {"products": {"product": product_id}}, "$inc": _BUMP},
-        )
-        if result.matched_count == 0:
-            await self._require_cart(cart_id, owner)
-            raise MissingLine(pid)
-        return await self.get(cid)
-
-    async def replace(
-        self, cid: str, lines: Sequence[tuple[str, int]], owner: str | None = None
-    ) -> Cart:
-        cart_id = ObjectId(cid)
-        wanted = [(pid, ObjectId(pid), quantity) for pid, quantity in lines]
-        stocks: dict[ObjectId, int] = {}
-        if wanted:
-            cursor = self._products.find(
-                {"_id": {"$in": [product_id for _, product_id, _ in wanted]}}, {"stock": 1}
-            )
-            stocks = {doc["_id"]: doc["stock"] async for doc in cursor}
-        for pid, product_id, quantity in wanted:
-            if product_id not in stocks or quantity > stocks[product_id]:
-                # Checked before any write, so a refusal changes nothing.
-                await self._require_cart(cart_id, owner)
-                raise MissingProduct(pid) if product_id not in stocks else NotEnoughStock(pid)
-        new_lines = [{"product": product_id, "quantity": q} for _, product_id, q in wanted]
-        result = await self._carts.update_one(
-            _mine(cart_id, owner), {"$set": {"products": new_lines}, "$inc": _BUMP}
-        )
-        if result.matched_count == 0:
-            await self._require_cart(cart_id, owner)
-        return await self.get(cid)
-
-    async def clear(self, cid: str, owner: str | None = None) -> Cart:
-        cart_id = ObjectId(cid)
-        result = await self._carts.update_one(
-            _mine(cart_id, owner), {"$set": {"products": []}, "$inc": _BUMP}
-        )
-        if result.matched_count == 0:
-            await self._require_cart(cart_id, owner)
-        return await self.get(cid)
-
-    # -- helpers -------------------------------------------------------------------------
     async def _require_cart(self, cart_id: ObjectId, owner: str | None) -> None:
         """Raise MissingCart or NotCartOwner (SQLite reports them first, too)."""
         doc = await self._carts.find_one({"_id": cart_id}, {"owner": 1})
@@ -200,26 +244,10 @@ class MongoCarts:
         if owner is not None and docs.str_id(doc["owner"]) != owner:
             raise NotCartOwner(str(cart_id))
 
-    async def _stock(self, cart_id: ObjectId, product_id: ObjectId, owner: str | None) -> int:
-        """The product's stock; MissingCart, NotCartOwner or MissingProduct when unknown."""
-        doc = await self._products.find_one({"_id": product_id}, {"stock": 1})
-        if doc is None:
-            await self._require_cart(cart_id, owner)
-            raise MissingProduct(str(product_id))
-        return doc["stock"]
 
-    async def _line(
-        self, cart_id: ObjectId, product_id: ObjectId, owner: str | None
-    ) -> Doc | None:
-        """The cart's line for the product, None if it has none."""
-        doc = await self._carts.find_one(
-            _mine(cart_id, owner), {"products": {"$elemMatch": {"product": product_id}}}
-        )
-        if doc is None:
-            await self._require_cart(cart_id, owner)
-            raise MissingCart(str(cart_id))
-        lines = doc.get("products", [])  # $elemMatch leaves the field out when none match
-        return lines[0] if lines else None
+def bumped(update: Doc) -> Doc:
+    """`update` that also bumps the cart's version."""
+    return {**update, "$inc": {**update.get("$inc", {}), **_BUMP}}
 
 
 def _mine(cart_id: ObjectId, owner: str | None) -> Doc:
@@ -227,5 +255,12 @@ def _mine(cart_id: ObjectId, owner: str | None) -> Doc:
     return {"_id": cart_id} if owner is None else {"_id": cart_id, "owner": ObjectId(owner)}
 
 
-def _too_many(pid: str, quantity: int) -> Exception:
-    return LineTooLarge(pid) if quantity > MAX_QUANTITY else NotEnoughStock(pid)
+def _stock(products: Products, product_id: ObjectId) -> int:
+    product = products.get(product_id)
+    if product is None:
+        raise MissingProduct(str(product_id))
+    return product["stock"]
+
+
+def _line(cart: Doc, product_id: ObjectId) -> Doc | None:
+    return next((line for line in cart["products"] if line["product"] == product_id), None)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bson import ObjectId
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import (
     AutoReconnect,
     ConnectionFailure,
@@ -58,6 +59,29 @@ def report_unavailable[C: type](cls: C) -> C:
         if not name.startswith("_") and inspect.iscoroutinefunction(member):
             setattr(cls, name, guard(member))
     return cls
+
+
+async def one_with_user(collection: AsyncCollection[Doc], match: Doc) -> tuple[Doc, User] | None:
+    """The document `match` finds and the user its `uid` names, in one round trip; None
+    when either is missing."""
+    cursor = await collection.aggregate(
+        [
+            {"$match": match},
+            {"$limit": 1},
+            {
+                "$lookup": {
+                    "from": "users",
+                    "localField": "uid",
+                    "foreignField": "_id",
+                    "as": "user",
+                }
+            },
+        ]
+    )
+    found = await cursor.to_list()
+    if not found or not found[0]["user"]:
+        return None
+    return found[0], user(found[0]["user"][0])
 
 
 def as_datetime(seconds: float) -> datetime:

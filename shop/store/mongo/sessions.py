@@ -37,23 +37,9 @@ class MongoSessions:
 
     async def get_user(self, sid: str, now: float) -> User | None:
         # The TTL monitor runs about once a minute, so expiry is checked here too.
-        cursor = await self._sessions.aggregate(
-            [
-                {"$match": {"_id": sid, "expires_at": {"$gt": docs.as_datetime(now)}}},
-                {
-                    "$lookup": {
-                        "from": "users",
-                        "localField": "uid",
-                        "foreignField": "_id",
-                        "as": "user",
-                    }
-                },
-            ]
-        )
-        found = await cursor.to_list()
-        if not found or not found[0]["user"]:
-            return None
-        return docs.user(found[0]["user"][0])
+        match = {"_id": sid, "expires_at": {"$gt": docs.as_datetime(now)}}
+        found = await docs.one_with_user(self._sessions, match)
+        return found[1] if found else None
 
     async def delete(self, sid: str) -> None:
         await self._sessions.delete_one({"_id": sid})

@@ -1,8 +1,25 @@
-"""User accounts in MongoDB."""
+"""User accounts in MongoDB, and the guard that keeps at least one admin.
+
+Keeping an admin is a rule over two documents (the one changed and any other admin), and
+MongoDB without multi-document transactions (a standalone server) has no update that is
+conditional on another document. So a guard document counts the admins
+(`counters: {_id: "admins", n}`), and every change that removes an admin first takes one
+from the counter, with `find_one_and_update({n: {$gt: 1}}, {$inc: {n: -1}})`: one atomic
+update that succeeds only while another admin remains. Two admins demoting each other at
+once both try it; with n = 2 exactly one succeeds and the other is refused.
+
+The order of the steps keeps `n <= the real number of admins` at every instant, so a
+successful take always leaves an admin: a removal takes from n *before* it changes the
+user (and gives it back if the user turned out not to change), an addition changes the
+user *before* it adds to n. A process that dies between two steps leaves n too low, never
+too high: later removals may then be refused (until the guard document is deleted and the
+next start counts the admins again), but the last admin is never removed.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from bson import ObjectId
 from pymongo import ASCENDING, IndexModel
@@ -12,9 +29,12 @@ from pymongo.errors import DuplicateKeyError
 
 from shop.models.listing import Page
 from shop.models.users import Role, User
-from shop.store.base import DuplicateKey
+from shop.store.base import DuplicateKey, LastAdmin
 from shop.store.mongo import docs
 from shop.store.mongo.docs import Doc
+
+ADMINS: Doc = {"_id": "admins"}
+ADMIN_ROLE = str(Role.ADMIN)
 
 
 @docs.report_unavailable
@@ -23,15 +43,24 @@ class MongoUsers:
         self._users: AsyncCollection[Doc] = db["users"]
         self._carts: AsyncCollection[Doc] = db["carts"]
         self._sessions: AsyncCollection[Doc] = db["sessions"]
+        self._tokens: AsyncCollection[Doc] = db["tokens"]
+        self._counters: AsyncCollection[Doc] = db["counters"]
 
     async def prepare(self) -> None:
-        await self._users.create_indexes([IndexModel("email", unique=True)])
+        await self._users.create_indexes([IndexModel("email", unique=True), IndexModel("role")])
+        # The first start counts the admins; later starts never overwrite a live count.
+        admins = await self._users.count_documents({"role": ADMIN_ROLE})
+        # DuplicateKeyError: another process starting at the same moment created it.
+        with contextlib.suppress(DuplicateKeyError):
+            await self._counters.update_one(ADMINS, {"$setOnInsert": {"n": admins}}, upsert=True)
 
     async def insert(self, user: User) -> None:
         try:
             await self._users.insert_one(docs.user_doc(user))
         except DuplicateKeyError:
             raise DuplicateKey("email") from None
+        if user.role is Role.ADMIN:
+            await self._count_admin(+1)
 
     async def get(self, uid: str) -> User | None:
         doc = await self._users.find_one({"_id": ObjectId(uid)})
@@ -50,19 +79,67 @@ class MongoUsers:
 
     async def delete(self, uid: str) -> bool:
         user_id = ObjectId(uid)
-        deleted = (await self._users.delete_one({"_id": user_id})).deleted_count == 1
+        deleted = await self._delete(user_id)
         # Even when the user is already gone, so a delete that stopped halfway completes.
         await asyncio.gather(
             self._carts.delete_many({"owner": user_id}),
             self._sessions.delete_many({"uid": user_id}),
+            self._tokens.delete_many({"uid": user_id}),
         )
         return deleted
+
+    async def _delete(self, user_id: ObjectId) -> bool:
+        # A plain user goes at once; an admin only with an admin taken from the guard. A
+        # role changed in between is met on the second pass.
+        for _ in range(2):
+            plain = await self._users.delete_one({"_id": user_id, "role": {"$ne": ADMIN_ROLE}})
+            if plain.deleted_count:
+                return True
+            if not await self._is_admin(user_id):
+                return False
+            await self._take_admin()
+            admin = await self._users.delete_one({"_id": user_id, "role": ADMIN_ROLE})
+            if admin.deleted_count:
+                return True
+            await self._count_admin(+1)  # demoted meanwhile: give it back
+        return False
 
     async def set_password_hash(self, uid: str, password_hash: str) -> bool:
         return await self._set(uid, {"password_hash": password_hash})
 
     async def set_role(self, uid: str, role: Role) -> bool:
-        return await self._set(uid, {"role": str(role)})
+        user_id = ObjectId(uid)
+        if role is Role.ADMIN:
+            promoted = await self._users.update_one(
+                {"_id": user_id, "role": {"$ne": ADMIN_ROLE}}, {"$set": {"role": ADMIN_ROLE}}
+            )
+            if promoted.modified_count:
+                await self._count_admin(+1)
+                return True
+        elif await self._is_admin(user_id):
+            await self._take_admin()
+            demoted = await self._users.update_one(
+                {"_id": user_id, "role": ADMIN_ROLE}, {"$set": {"role": str(role)}}
+            )
+            if demoted.modified_count:
+                return True
+            await self._count_admin(+1)  # changed meanwhile: give it back
+        # Nothing to change: the user already has the role (or is gone).
+        return await self._users.find_one({"_id": user_id}, {"_id": 1}) is not None
+
+    async def _is_admin(self, user_id: ObjectId) -> bool:
+        return await self._users.find_one({"_id": user_id, "role": ADMIN_ROLE}) is not None
+
+    async def _take_admin(self) -> None:
+        """Take one admin from the guard, or raise LastAdmin when it holds the last one."""
+        taken = await self._counters.find_one_and_update(
+            {**ADMINS, "n": {"$gt": 1}}, {"$inc": {"n": -1}}
+        )
+        if taken is None:
+            raise LastAdmin("admins")
+
+    async def _count_admin(self, step: int) -> None:
+        await self._counters.update_one(ADMINS, {"$inc": {"n": step}}, upsert=True)
 
     async def set_cart(self, uid: str, cid: str) -> bool:
         return await self._set(uid, {"cart": ObjectId(cid)})

@@ -11,8 +11,11 @@ from shop.store.products import ProductStore
 from shop.store.sqlite.carts import SQLiteCarts
 from shop.store.sqlite.engine import Engine
 from shop.store.sqlite.images import SQLiteImages
+from shop.store.sqlite.orders import SQLiteOrders
 from shop.store.sqlite.products import SQLiteProducts
 from shop.store.sqlite.sessions import SQLiteSessions
+from shop.store.sqlite.throttle import SQLiteThrottle
+from shop.store.sqlite.tokens import SQLiteTokens
 from shop.store.sqlite.users import SQLiteUsers
 
 
@@ -28,6 +31,9 @@ class SQLiteStore:
         self.sessions = SQLiteSessions(engine)
         self.carts = SQLiteCarts(engine)
         self.images = SQLiteImages(media)
+        self.tokens = SQLiteTokens(engine)
+        self.throttle = SQLiteThrottle(engine)
+        self.orders = SQLiteOrders(engine)
 
     @classmethod
     async def open(

@@ -124,24 +124,26 @@ class SQLiteCarts:
 
 def read_cart(db: sqlite3.Connection, cid: str) -> Cart:
     """The cart with its lines' products, in the order the lines were added."""
-    found = db.execute(
-        "SELECT carts.owner AS cart_owner, carts.version AS cart_version,"
-        " cart_lines.quantity AS line_quantity, products.* FROM carts"
-        " LEFT JOIN cart_lines ON cart_lines.cart_id = carts.id"
-        " LEFT JOIN products ON products.id = cart_lines.product_id"
-        " WHERE carts.id = ? ORDER BY cart_lines.seq",
-        (cid,),
-    ).fetchall()
+    found = db.execute(_READ_CART, (cid,)).fetchall()
     if not found:
         raise MissingCart(cid)
     lines = tuple(
-        CartLine(product=rows.product(row), quantity=row["line_quantity"])
+        CartLine(product=rows.product_at(row, 3), quantity=row[2])
         for row in found
-        if row["line_quantity"] is not None  # an empty cart is one row of NULLs
+        if row[2] is not None  # an empty cart is one row of NULLs
     )
-    return Cart(
-        id=cid, owner=found[0]["cart_owner"], lines=lines, version=found[0]["cart_version"]
-    )
+    return Cart(id=cid, owner=found[0][0], lines=lines, version=found[0][1])
+
+
+# The owner, the cart's version, each line's quantity, then its product's columns (read
+# by position).
+_READ_CART = (
+    f"SELECT carts.owner, carts.version, cart_lines.quantity, {rows.product_columns('products')}"  # noqa: S608
+    " FROM carts"
+    " LEFT JOIN cart_lines ON cart_lines.cart_id = carts.id"
+    " LEFT JOIN products ON products.id = cart_lines.product_id"
+    " WHERE carts.id = ? ORDER BY cart_lines.seq"
+)
 
 
 def _require_cart(db: sqlite3.Connection, cid: str, owner: str | None) -> None:

@@ -17,6 +17,8 @@ from shop.store.sqlite.engine import Engine, snapshot
 _FIELDS = ("title", "description", "code", "price_cents", "status", "stock", "category")
 _COLUMNS = {"price": "price_cents", "title": "title_key", "stock": "stock"}
 _TEXT_FIELDS = frozenset({"title", "description", "code"})
+# Catalogue-cache misses come here: the columns by position, the quicker read.
+_SELECT_BY_ID = f"SELECT {rows.product_columns()} FROM products WHERE id = ?"  # noqa: S608
 
 
 class SQLiteProducts:
@@ -46,8 +48,8 @@ class SQLiteProducts:
 
     async def get(self, pid: str) -> Product | None:
         def job(db: sqlite3.Connection) -> Product | None:
-            row = db.execute("SELECT * FROM products WHERE id = ?", (pid,)).fetchone()
-            return rows.product(row) if row else None
+            row = db.execute(_SELECT_BY_ID, (pid,)).fetchone()
+            return rows.product_at(row) if row else None
 
         return await self._engine.read(job)
 

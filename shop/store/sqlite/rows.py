@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from shop.models.products import Product
 from shop.models.users import Role, User
@@ -14,18 +15,50 @@ from shop.store.base import DuplicateKey
 _UNIQUE_FIELDS = {"products.code": "code", "users.email": "email"}
 
 
+# The products columns `product_at` reads, in its order. Hot paths select them by name in
+# this order (never `*`: a migrated file holds its columns in another order) and read
+# them by position, which costs a cart of ten lines a tenth of its conversion time.
+PRODUCT_COLUMNS = (
+    "id",
+    "title",
+    "description",
+    "code",
+    "price_cents",
+    "status",
+    "stock",
+    "category",
+    "thumbnails",
+    "version",
+)
+
+
+def product_columns(table: str = "") -> str:
+    """PRODUCT_COLUMNS for a SELECT list, each prefixed with `table.` when given."""
+    prefix = f"{table}." if table else ""
+    return ", ".join(prefix + column for column in PRODUCT_COLUMNS)
+
+
 def product(row: sqlite3.Row) -> Product:
+    """The product in a row that has the products table's columns (read by name)."""
+    return product_at(tuple(row[column] for column in PRODUCT_COLUMNS))
+
+
+def product_at(row: Sequence[Any], start: int = 0) -> Product:
+    """The product in a row holding PRODUCT_COLUMNS, in their order, from column `start`."""
+    (id_, title, description, code, price_cents, status, stock, category, thumbnails, version) = (
+        row[start : start + len(PRODUCT_COLUMNS)]
+    )
     return Product(
-        id=row["id"],
-        title=row["title"],
-        description=row["description"],
-        code=row["code"],
-        price_cents=row["price_cents"],
-        status=bool(row["status"]),
-        stock=row["stock"],
-        category=row["category"],
-        thumbnails=tuple(json.loads(row["thumbnails"])),
-        version=row["version"],
+        id=id_,
+        title=title,
+        description=description,
+        code=code,
+        price_cents=price_cents,
+        status=bool(status),
+        stock=stock,
+        category=category,
+        thumbnails=() if thumbnails == "[]" else tuple(json.loads(thumbnails)),
+        version=version,
     )
 
 

@@ -13,7 +13,7 @@ from shop.store.sqlite.schema.migrations import LATEST, STEPS
 
 _HERE = Path(__file__).parent
 # In dependency order: a table comes after those its foreign keys name.
-AGGREGATES = ("products", "users", "sessions", "carts")
+AGGREGATES = ("products", "users", "sessions", "carts", "tokens", "throttle", "orders")
 
 
 def prepare(db: sqlite3.Connection) -> None:

@@ -8,3 +8,5 @@ CREATE TABLE IF NOT EXISTS users (
     cart TEXT,
     password_hash TEXT NOT NULL
 ) STRICT;
+-- The admins alone, so "is there another admin?" is a lookup, not a scan.
+CREATE INDEX IF NOT EXISTS users_admins ON users (id) WHERE role = 'admin';

@@ -1,0 +1,141 @@
+"""Validation errors in plain words: one short phrase per bad field, with its limits.
+
+Every phrase is a template and its parameters (`"must be at most {max_length}
+characters"`, `{"max_length": 200}`), so it can be translated before it is filled in. The
+input types raise `refuse(kind, **params)` for the checks of their own; pydantic's built-in
+checks are read by their error type. Nothing of pydantic's own wording reaches a client.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails, PydanticCustomError
+
+# Error type -> template. Pydantic's types first, then the shop's own (raised by `refuse`).
+TEMPLATES: dict[str, str] = {
+    "missing": "is required",
+    "extra_forbidden": "is not an accepted field",
+    "string_type": "must be text",
+    "string_unicode": "must be text",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "list_type": "must be a list",
+    "dict_type": "must be an object",
+    "model_type": "must be an object",
+    "model_attributes_type": "must be an object",
+    "string_too_short": "must be at least {min_length} characters",
+    "string_too_long": "must be at most {max_length} characters",
+    "too_short": "must have at least {min_length} items",
+    "too_long": "must have at most {max_length} items",
+    "greater_than": "must be greater than {gt}",
+    "greater_than_equal": "must be at least {ge}",
+    "less_than": "must be less than {lt}",
+    "less_than_equal": "must be at most {le}",
+    "literal_error": "must be one of: {expected}",
+    "enum": "must be one of: {expected}",
+    "string_pattern_mismatch": "is not in the expected format",
+    # The shop's own checks.
+    "empty": "must not be empty",
+    "control_characters": "must not contain control characters",
+    "operator": "must not start with '$'",
+    "unencodable": "must be valid text",
+    "email": "must be an email address",
+    "code_characters": "must contain only letters, digits, '.', '_' and '-'",
+    "object_id": "must be a 24-character hexadecimal id",
+    "number": "must be a number",
+    "finite_number": "must be a finite number",
+    "cents": "must have at most two decimals",
+    "not_null": "must not be null",
+    "nothing_to_change": "must hold at least one field to change",
+    "duplicate_products": "may name each product only once",
+    "body_required": "is required: send a JSON object",
+    "json_object": "must be a JSON object",
+    "json_syntax": "must be valid JSON ({reason})",
+    # Query strings and paths.
+    "unknown_parameter": "is not an accepted parameter",
+    "repeated_parameter": "may be given only once",
+    "whole_number_range": "must be a whole number from {min} to {max}",
+    "query_and_category": "names a category; give it once, as category or query",
+}
+FALLBACK = "is not valid"
+# A client-chosen field name (an unknown key) is shown, but never at any length.
+MAX_NAME = 64
+MAX_LISTED = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A phrase before translation: `str()` fills the template in."""
+
+    template: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.template.format(**self.params) if self.params else self.template
+
+
+def phrase(kind: str, **params: Any) -> Message:
+    """The message of `kind` (a key of TEMPLATES) with its parameters."""
+    return Message(TEMPLATES[kind], params)
+
+
+def refuse(kind: str, **params: Any) -> PydanticCustomError:
+    """The error a validator raises for one of the shop's own checks (`kind` in TEMPLATES)."""
+    return PydanticCustomError(kind, TEMPLATES[kind], params)
+
+
+def _choices(expected: str) -> str:
+    # Pydantic spells a Literal's choices "'asc' or 'desc'"; people read "asc, desc".
+    names = re.findall(r"'([^']*)'", expected)
+    return ", ".join(names) if names else expected
+
+
+def message(error: ErrorDetails) -> Message:
+    """The plain phrase for one pydantic error."""
+    kind = error["type"]
+    params = dict(error.get("ctx") or {})
+    if kind in ("too_short", "too_long") and isinstance(error.get("input"), str):
+        # A length limit on a string with validators of its own is checked generically.
+        kind = f"string_{kind}"
+    if kind == "string_too_short" and params.get("min_length") == 1:
+        kind = "empty"
+    if kind in ("literal_error", "enum"):
+        params = {"expected": _choices(str(params.get("expected", "")))}
+    template = TEMPLATES.get(kind, FALLBACK)
+    used = {name: params[name] for name in re.findall(r"{(\w+)}", template) if name in params}
+    return Message(template, used)
+
+
+def field_name(loc: tuple[int | str, ...]) -> str:
+    """`("products", 0, "quantity")` -> "products.0.quantity"; the body itself is "body"."""
+    name = ".".join(str(part) for part in loc) or "body"
+    return name if len(name) <= MAX_NAME else name[: MAX_NAME - 1] + "…"
+
+
+def field_errors(error: ValidationError, *, top_level: bool = False) -> dict[str, Message]:
+    """Every offending field with its phrase (the first one per field), in input order.
+
+    `top_level` names nested errors by their top field, as a form shows them.
+    """
+    fields: dict[str, Message] = {}
+    for item in error.errors(include_url=False):
+        loc = item["loc"][:1] if top_level else item["loc"]
+        fields.setdefault(field_name(loc), message(item))
+    return fields
+
+
+def summary(fields: Mapping[str, object]) -> str:
+    """One line naming each bad field: "price: must be greater than 0; title: is required"."""
+    parts = [f"{name}: {text}" for name, text in list(fields.items())[:MAX_LISTED]]
+    hidden = len(fields) - MAX_LISTED
+    if hidden > 0:
+        parts.append(f"and {hidden} more")
+    return "; ".join(parts)

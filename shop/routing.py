@@ -1,0 +1,64 @@
+"""API paths with a trailing slash, served by the same handler as without it.
+
+`/api/products/` answers as `/api/products` does (Express's default), not with a redirect
+that a script may not follow, nor a 404. A resource registered after every route catches
+what no route matched under /api/ and resolves it again without the trailing slashes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from aiohttp import web
+from aiohttp.web_urldispatcher import AbstractResource, AbstractRoute, _InfoDict, _Resolve
+from yarl import URL
+
+
+class TrailingSlashes(AbstractResource):
+    """Resolves `<prefix>/.../` like `<prefix>/...`; owns no route of its own."""
+
+    def __init__(self, router: web.UrlDispatcher, prefix: str = "/api") -> None:
+        super().__init__()
+        self._router = router
+        self._prefix = prefix
+
+    @property
+    def canonical(self) -> str:
+        return self._prefix
+
+    def url_for(self, **kwargs: str) -> URL:
+        raise NotImplementedError("a fallback resource builds no URLs")
+
+    def add_prefix(self, prefix: str) -> None:
+        self._prefix = prefix + self._prefix
+
+    def get_info(self) -> _InfoDict:
+        return {"prefix": self._prefix}
+
+    def raw_match(self, path: str) -> bool:
+        return False
+
+    def __len__(self) -> int:
+        return 0
+
+    def __iter__(self) -> Iterator[AbstractRoute]:
+        return iter(())
+
+    async def resolve(self, request: web.Request) -> _Resolve:
+        path = request.rel_url.path
+        trimmed = path.rstrip("/")
+        if trimmed == path or not trimmed.startswith(self._prefix + "/"):
+            return None, set()
+        match: Any = await self._router.resolve(
+            request.clone(rel_url=request.rel_url.with_path(trimmed))
+        )
+        if match.http_exception is None:
+            return match, set()
+        # A path that exists for other methods: its 405 (with Allow) is the right answer.
+        return None, set(getattr(match.http_exception, "allowed_methods", ()))
+
+
+def serve_trailing_slashes(app: web.Application) -> None:
+    """Add the fallback; call it after every route is added."""
+    app.router.register_resource(TrailingSlashes(app.router))

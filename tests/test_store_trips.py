@@ -1,0 +1,174 @@
+"""Trips to the store per request: a logged-in request looks its session up once, a cart
+change is one store call (on MongoDB at most two round trips), and an anonymous read does
+no session work at all."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from pymongo import monitoring
+
+from shop.keys import STORE
+from tests.conftest import Auth, Client
+from tests.envelopes import NewBrowser, success
+
+ProductBody = Callable[..., dict[str, Any]]
+
+
+class Recorder[T]:
+    """What happened while recording: `with recorder.record() as seen: ...`."""
+
+    def __init__(self) -> None:
+        self.seen: list[T] = []
+        self.recording = False
+
+    def note(self, what: T) -> None:
+        if self.recording:
+            self.seen.append(what)
+
+    @contextmanager
+    def record(self) -> Iterator[list[T]]:
+        self.seen = []
+        self.recording = True
+        try:
+            yield self.seen
+        finally:
+            self.recording = False
+
+
+class Commands(Recorder[tuple[str, str]], monitoring.CommandListener):
+    """Every command the MongoDB client sends, as (name, collection)."""
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        self.note((event.command_name, str(event.command.get(event.command_name))))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+class EngineCalls(Recorder[str]):
+    """Every call the SQLite store makes to its engine: "read" or "write"."""
+
+    def __init__(self, client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+        super().__init__()
+        engine = client.app[STORE].engine  # type: ignore[attr-defined]
+        for kind in ("read", "write"):
+            monkeypatch.setattr(engine, kind, self._counting(kind, getattr(engine, kind)))
+
+    def _counting(
+        self, kind: str, call: Callable[[Any], Awaitable[Any]]
+    ) -> Callable[[Any], Awaitable[Any]]:
+        async def counted(job: Any) -> Any:
+            self.note(kind)
+            return await call(job)
+
+        return counted
+
+
+@pytest.fixture
+def commands() -> Commands:
+    return Commands()
+
+
+@pytest.fixture
+async def client(
+    make_client: Callable[..., Awaitable[Client]], commands: Commands, database_url: str
+) -> Client:
+    """The app, with the MongoDB client reporting every command to `commands`."""
+    return await make_client(mongo_listeners=(commands,))
+
+
+@pytest.fixture
+async def shop(
+    client: Client, auth: Auth, new_browser: NewBrowser, product_body: ProductBody
+) -> dict[str, Any]:
+    """A logged-in user on `client` and two products with stock."""
+    admin = Auth(await new_browser())
+    await admin.admin()
+    products = [
+        await success(await admin.client.post("/api/products", json=product_body()), 201)
+        for _ in range(2)
+    ]
+    user = await auth.user()
+    return {"cart": f"/api/carts/{user['cart']}", "pids": [p["_id"] for p in products]}
+
+
+def every_change(shop: dict[str, Any]) -> list[tuple[str, str, dict[str, Any] | None]]:
+    """One request of every kind of cart change: (method, path, JSON body)."""
+    cart, (first, second) = shop["cart"], shop["pids"]
+    return [
+        ("POST", f"{cart}/product/{first}", None),  # a new line
+        ("POST", f"{cart}/product/{first}", {"quantity": 2}),  # a line it has
+        ("POST", f"{cart}/product/{second}", None),
+        ("PUT", f"{cart}/product/{first}", {"quantity": 5}),
+        ("DELETE", f"{cart}/product/{second}", None),
+        ("PUT", cart, {"products": [{"product": second, "quantity": 1}]}),
+        ("DELETE", cart, None),
+    ]
+
+
+def is_sqlite(client: Client) -> bool:
+    return hasattr(client.app[STORE], "engine")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_cart_change_is_one_session_lookup_and_one_store_call_on_sqlite(
+    client: Client, shop: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = EngineCalls(client, monkeypatch)
+    for method, path, body in every_change(shop):
+        with calls.record() as made:
+            await success(await client.request(method, path, json=body))
+        assert made == ["read", "write"], (method, path)
+    with calls.record() as made:
+        await success(await client.get(shop["cart"]))
+    assert made == ["read", "read"]
+
+
+@pytest.mark.parametrize("database_url", ["mongo"], indirect=True)
+async def test_a_cart_change_is_at_most_two_round_trips_on_mongodb(
+    client: Client, shop: dict[str, Any], commands: Commands
+) -> None:
+    for method, path, body in every_change(shop):
+        with commands.record() as sent:
+            await success(await client.request(method, path, json=body))
+        # The session: one aggregate joining the session to its user.
+        assert sent[0] == ("aggregate", "sessions"), (method, path, sent)
+        assert 1 <= len(sent[1:]) <= 2, (method, path, sent)
+    with commands.record() as sent:
+        await success(await client.get(shop["cart"]))
+    assert sent == [("aggregate", "sessions"), ("aggregate", "carts")]
+
+
+async def test_an_anonymous_read_does_no_session_work(
+    client: Client,
+    shop: dict[str, Any],
+    commands: Commands,
+    new_browser: NewBrowser,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sessions = client.app[STORE].sessions
+    looked_up: list[tuple[Any, ...]] = []
+    original = sessions.get_user
+
+    async def get_user(*args: Any) -> Any:
+        looked_up.append(args)
+        return await original(*args)
+
+    monkeypatch.setattr(sessions, "get_user", get_user)
+    anonymous = await new_browser()
+    # Never read since it was created: the read goes to the store, not the cache.
+    pid = shop["pids"][0]
+    with commands.record() as sent:
+        response = await anonymous.get(f"/api/products/{pid}")
+        assert (await success(response))["_id"] == pid
+    assert "Set-Cookie" not in response.headers  # no session made, none encrypted
+    assert looked_up == []
+    if not is_sqlite(client):
+        assert sent == [("find", "products")]
