@@ -80,6 +80,43 @@ async def test_every_cart_change_bumps_the_cart_version_and_its_event_carries_it
     await ws.close()
 
 
+async def test_a_purchase_and_its_cancel_bump_the_versions_their_events_carry(
+    client: Client, auth: Auth, new_browser: NewBrowser, product_body: ProductBody
+) -> None:
+    admin = await new_browser()
+    await Auth(admin).admin()
+    products = [
+        await success(admin.post("/api/products", json=product_body(stock=5)), 201)
+        for _ in range(2)
+    ]
+    user = await auth.user()
+    base = f"/api/carts/{user['cart']}"
+    for product in products:
+        await success(client.post(f"{base}/product/{product['_id']}", json={"quantity": 2}))
+    # The second line cannot be bought: it goes back into the cart.
+    await success(admin.put(f"/api/products/{products[1]['_id']}", json={"stock": 1}))
+    before = await success(client.get(base))
+    ws = await client.ws_connect("/ws", origin=own_origin(client))
+    assert (await next_event(ws))["type"] == "hello"
+
+    bought = await success(client.post(f"{base}/purchase"), 201)
+    taken = await success(client.get(f"/api/products/{products[0]['_id']}"))
+    assert taken["version"] == products[0]["version"] + 1
+    assert await next_event(ws) == {"type": "product.updated", "product": taken}
+    assert await next_event(ws) == {"type": "cart.updated", "cart": bought["cart"]}
+    assert bought["cart"]["version"] > before["version"]
+    assert bought["cart"] == await success(client.get(base))  # the version stored, too
+    assert [line["product"]["_id"] for line in bought["cart"]["products"]] == [products[1]["_id"]]
+    assert (await next_event(ws))["type"] == "order.updated"
+
+    order = bought["order"]["_id"]
+    await success(client.put(f"/api/orders/{order}", json={"status": "cancelled"}))
+    returned = await success(client.get(f"/api/products/{products[0]['_id']}"))
+    assert (returned["stock"], returned["version"]) == (5, taken["version"] + 1)
+    assert await next_event(ws) == {"type": "product.updated", "product": returned}
+    await ws.close()
+
+
 async def test_concurrent_cart_adds_answer_carts_whose_version_names_their_content(
     client: Client, auth: Auth, new_browser: NewBrowser, product_body: ProductBody
 ) -> None:

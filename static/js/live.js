@@ -253,14 +253,14 @@
 
   function productUpdated(product) {
     if (gone.has(product._id)) return;
-    let changed = false;
     document.querySelectorAll(byProductId("", product._id)).forEach(function (element) {
       if (!isNewer(product, element, false)) return;
       fillProduct(element, product);
       flash(element);
-      changed = true;
     });
-    if (changed && cartHasLine(product._id)) refreshCart();
+    // A cart line shows the product's version it was rendered with (it is no card).
+    const line = cartLine(product._id);
+    if (line && isNewer(product, line, false)) refreshCart();
   }
 
   function productDeleted(pid) {
@@ -273,7 +273,7 @@
       }
     });
     toggleEmpty();
-    if (cartHasLine(pid)) refreshCart();
+    if (cartLine(pid)) refreshCart();
   }
 
   function markGone(element) {
@@ -342,9 +342,9 @@
     return document.getElementById("cart");
   }
 
-  function cartHasLine(pid) {
+  function cartLine(pid) {
     const section = cartSection();
-    return Boolean(section && section.querySelector('[data-line-product-id="' + CSS.escape(pid) + '"]'));
+    return section ? section.querySelector('[data-line-product-id="' + CSS.escape(pid) + '"]') : null;
   }
 
   function updateBadge(cart) {
@@ -364,6 +364,7 @@
     const pid = product._id;
     const base = "/carts/" + encodeURIComponent(cid);
     row.dataset.lineProductId = pid;
+    if (product.version !== undefined) row.dataset.version = String(product.version);
     setText(row, ".line-title", product.title);
     row.querySelectorAll("a.line-title").forEach(function (link) {
       link.href = "/products/" + encodeURIComponent(pid);

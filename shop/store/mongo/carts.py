@@ -39,8 +39,6 @@ type Products = dict[ObjectId, Doc]
 # What a change writes, given the cart and products it read: a filter to add to the
 # cart's (the condition its checks need to stay true) and the update.
 type Plan = Callable[[Doc, Products], tuple[Doc, Doc]]
-# In every update of a cart.
-_BUMP = {"version": 1}
 
 
 @docs.report_unavailable
@@ -142,7 +140,7 @@ class MongoCarts:
         cart_id = ObjectId(cid)
         cart = await self._carts.find_one_and_update(
             _mine(cart_id, owner),
-            {"$set": {"products": []}, "$inc": _BUMP},
+            {"$set": {"products": []}, "$inc": docs.BUMP},
             return_document=ReturnDocument.AFTER,
         )
         if cart is None:
@@ -247,7 +245,7 @@ class MongoCarts:
 
 def bumped(update: Doc) -> Doc:
     """`update` that also bumps the cart's version."""
-    return {**update, "$inc": {**update.get("$inc", {}), **_BUMP}}
+    return {**update, "$inc": {**update.get("$inc", {}), **docs.BUMP}}
 
 
 def _mine(cart_id: ObjectId, owner: str | None) -> Doc:

@@ -26,6 +26,8 @@ from shop.store.base import StoreUnavailable
 type Doc = dict[str, Any]
 
 UNAVAILABLE = (ServerSelectionTimeoutError, ConnectionFailure, AutoReconnect)
+# In every update of a product or a cart: its version counts the writes, in write order.
+BUMP = {"version": 1}
 PRODUCT_FIELDS = ("title", "description", "code", "price_cents", "status", "stock", "category")
 
 

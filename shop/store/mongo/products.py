@@ -116,7 +116,7 @@ class MongoProducts:
                 doc = await self._products.find_one_and_update(
                     match,
                     # Every update of a product bumps its version, in write order.
-                    {"$set": fields, "$inc": {"version": 1}},
+                    {"$set": fields, "$inc": docs.BUMP},
                     return_document=ReturnDocument.AFTER,
                 )
             except DuplicateKeyError:
@@ -136,7 +136,7 @@ class MongoProducts:
         # A line added while this ran is harmless: carts drop lines without a product.
         await self._carts.update_many(
             {"products.product": product_id},
-            {"$pull": {"products": {"product": product_id}}, "$inc": {"version": 1}},
+            {"$pull": {"products": {"product": product_id}}, "$inc": docs.BUMP},
         )
         return True
 

@@ -137,8 +137,9 @@ def read_cart(db: sqlite3.Connection, cid: str) -> Cart:
 
 # The owner, the cart's version, each line's quantity, then its product's columns (read
 # by position).
+_PRODUCT = rows.product_columns("products")
 _READ_CART = (
-    f"SELECT carts.owner, carts.version, cart_lines.quantity, {rows.product_columns('products')}"  # noqa: S608
+    f"SELECT carts.owner, carts.version, cart_lines.quantity, {_PRODUCT}"  # noqa: S608
     " FROM carts"
     " LEFT JOIN cart_lines ON cart_lines.cart_id = carts.id"
     " LEFT JOIN products ON products.id = cart_lines.product_id"
