@@ -99,7 +99,7 @@ async def store_context(app: web.Application) -> AsyncIterator[None]:
     usage = TokenUsage(store, settings.token_touch_interval)
     app[PRODUCTS] = ProductService(store, app[HUB])
     app[CARTS] = CartService(store, app[HUB])
-    app[ORDERS] = OrderService(store, app[HUB])
+    app[ORDERS] = OrderService(store, app[HUB], app[METRICS])
     app[USERS] = UserService(store, app[PASSWORDS], app[THROTTLE], app[HUB])
     app[IMAGES] = ImageService(store, app[HUB], settings.image_workers)
     app[TOKENS] = TokenService(store, app[THROTTLE], usage)

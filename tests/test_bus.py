@@ -153,6 +153,40 @@ async def test_cart_events_reach_the_owners_sockets_on_the_other_app(shops: Shop
     assert (await next_event(strangers))["type"] == "product.updated"
 
 
+async def test_a_purchase_on_one_app_reaches_the_buyer_and_the_admins_on_the_other(
+    shops: Shops,
+) -> None:
+    a, b = await shops.app(), await shops.app()
+    admin_a = await shops.admin(a)
+    pid = await shops.product(admin_a)
+    phone, laptop, user = await shops.person(a, b)
+    stranger = await shops.browser(b)
+    await Auth(stranger).user()
+    await success(phone.post(f"/api/carts/{user['cart']}/product/{pid}"))
+    buyers, admins, strangers = (
+        await shops.socket(laptop),
+        await shops.socket(await shops.admin(b)),
+        await shops.socket(stranger),
+    )
+    bought = await success(phone.post(f"/api/carts/{user['cart']}/purchase"), 201)
+    order = bought["order"]
+    product = await success(phone.get(f"/api/products/{pid}"))
+    # The stock taken, with the product's new version; the cart emptied; the order.
+    assert await next_event(buyers) == {"type": "product.updated", "product": product}
+    assert await next_event(buyers) == {"type": "cart.updated", "cart": bought["cart"]}
+    assert await next_event(buyers) == {"type": "order.updated", "order": order}
+    assert await next_event(admins) == {"type": "product.updated", "product": product}
+    assert await next_event(admins) == {"type": "order.updated", "order": order}
+    # An admin moving the order on B reaches the buyer's socket there too.
+    paid = await success(admin_a.put(f"/api/orders/{order['_id']}", json={"status": "paid"}))
+    assert await next_event(buyers) == {"type": "order.updated", "order": paid}
+    assert await next_event(admins) == {"type": "order.updated", "order": paid}
+    # The stranger saw the product change only.
+    assert await next_event(strangers) == {"type": "product.updated", "product": product}
+    await success(admin_a.put(f"/api/products/{pid}", json={"stock": 7}))
+    assert (await next_event(strangers))["type"] == "product.updated"
+
+
 @pytest.mark.parametrize(
     "how", ["logout everywhere", "password change", "account deletion", "promotion"]
 )

@@ -62,6 +62,7 @@ async def test_requests_get_503_in_time_then_at_once_and_cached_reads_go_on(
     cached = (await success(client.post("/api/products", json=product_fields()), 201))["_id"]
     uncached = (await success(client.post("/api/products", json=product_fields()), 201))["_id"]
     assert (await success(client.get(f"/api/products/{cached}")))["_id"] == cached
+    token = (await success(client.post("/api/tokens", json={"name": "ci"}), 201))["token"]
     anonymous: Client = TestClient(client.server, cookie_jar=CookieJar(unsafe=True))
     await anonymous.start_server()
     try:
@@ -69,12 +70,16 @@ async def test_requests_get_503_in_time_then_at_once_and_cached_reads_go_on(
         status, seconds = await timed(anonymous.get(f"/api/products/{uncached}"))
         assert status == 503
         assert seconds < STORE_TIMEOUT + SLACK
-        # Known down now: no request waits again, with a session or without.
+        # Known down now: no request waits again, with a session, a token or neither,
+        # whatever aggregate it needs first (the login's throttle, the token's record).
+        login = {"email": "nobody@shop.test", "password": PASSWORD}
         for request in (
             lambda: anonymous.get(f"/api/products/{uncached}"),
             lambda: client.post(f"/api/carts/{'0' * 24}/product/{cached}"),
             lambda: client.get("/api/sessions/current"),
             lambda: client.get("/readyz"),
+            lambda: anonymous.post("/api/sessions/login", json=login),
+            lambda: anonymous.get("/api/orders", headers={"Authorization": f"Bearer {token}"}),
         ):
             status, seconds = await timed(request())
             assert (status, seconds < AT_ONCE) == (503, True)

@@ -13,6 +13,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from shop.settings import ConfigError, from_env
 from tests.conftest import Auth, Client
+from tests.envelopes import NewBrowser
+from tests.test_api_tokens import bearer, new_token
 from tests.test_ws import next_event, own_origin, success
 
 MakeClient = Callable[..., Awaitable[Client]]
@@ -41,16 +43,18 @@ async def test_readyz_is_503_naming_the_disk_when_free_space_is_below_the_minimu
     assert (await client.get("/healthz")).status == 200  # alive, just not ready
 
 
-async def test_readyz_is_503_while_another_process_holds_the_write_lock(
+async def test_readyz_is_503_naming_the_lock_while_another_process_holds_it(
     sqlite_client: MakeClient, tmp_path: Path
 ) -> None:
-    client = await sqlite_client(store_timeout=0.3)
+    client = await sqlite_client()  # the engine gives up waiting (2 s) within the 3 s allowed
     other = sqlite3.connect(tmp_path / "shop.db", isolation_level=None)
     try:
         other.execute("BEGIN IMMEDIATE")
         response = await client.get("/readyz")
         assert response.status == 503
-        assert (await response.json())["error"] == "not ready: store: no answer within 0.3 s"
+        assert (await response.json())["error"] == (
+            "not ready: store: another process holds the database's write lock"
+        )
     finally:
         other.execute("ROLLBACK")
         other.close()
@@ -76,6 +80,26 @@ async def test_metrics_are_for_admins_only(client: Client, auth: Auth) -> None:
     response = await client.get("/metrics")
     assert response.status == 403
     assert (await response.json())["error"] == "admin only"
+
+
+async def test_metrics_take_an_admins_bearer_token(
+    client: Client, auth: Auth, new_browser: NewBrowser
+) -> None:
+    await auth.admin()
+    admin_token = (await new_token(client, "prometheus"))["token"]
+    scraper = await new_browser()  # no cookie: only the token
+    response = await scraper.get("/metrics", headers=bearer(admin_token))
+    assert response.status == 200
+    assert "shop_http_requests_total" in await response.text()
+
+    user = await new_browser()
+    await Auth(user).user()
+    user_token = (await new_token(user))["token"]
+    response = await scraper.get("/metrics", headers=bearer(user_token))
+    assert response.status == 403
+    response = await scraper.get("/metrics", headers=bearer("shop_" + "x" * 43))
+    assert response.status == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
 def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -144,6 +168,25 @@ async def test_metrics_count_events_websockets_and_store_operations(
     assert found["shop_store_errors_total", timed] == 0
     assert ("shop_orders_placed_total", labels()) in found
     await ws.close()
+
+
+async def test_metrics_count_each_placed_order_once(
+    client: Client, auth: Auth, new_browser: NewBrowser, product_body: ProductBody
+) -> None:
+    admin = await new_browser()
+    await Auth(admin).admin()
+    pid = (await success(admin.post("/api/products", json=product_body(stock=5)), 201))["_id"]
+    cart = f"/api/carts/{(await auth.user())['cart']}"
+    await success(client.post(f"{cart}/product/{pid}", json={"quantity": 2}))
+    key = {"Idempotency-Key": "metrics-1"}
+    await success(client.post(f"{cart}/purchase", headers=key), 201)
+    await success(client.post(f"{cart}/purchase", headers=key), 201)  # a replay
+    assert (await client.post(f"{cart}/purchase")).status == 400  # an empty cart
+    found = await scrape(admin)
+    assert found["shop_orders_placed_total", labels()] == 1
+    # Orders are timed like every aggregate (a replay is a purchase call too).
+    timed = labels(operation="orders.purchase")
+    assert found["shop_store_operation_duration_seconds_count", timed] == 3
 
 
 async def test_refusals_of_the_store_are_not_counted_as_store_errors(

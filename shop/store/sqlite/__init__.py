@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import sqlite3
 from pathlib import Path
 
-from shop.store.base import NotWritable
+from shop.store.base import NotWritable, StoreUnavailable
 from shop.store.products import ProductStore
 from shop.store.sqlite.carts import SQLiteCarts
 from shop.store.sqlite.engine import Engine
@@ -51,14 +52,21 @@ class SQLiteStore:
         await self.engine.ping()
 
     async def writable(self) -> None:
-        """The disk has room and the write lock can be had (taken and released at once)."""
+        """The disk has room and the write lock can be had (taken and released at once):
+        while another process holds it, NotWritable once the engine gave up waiting."""
         usage = await asyncio.to_thread(shutil.disk_usage, self.path.parent)
         free_mb = usage.free // 2**20
         if free_mb < self.min_free_mb:
             raise NotWritable(
                 f"{free_mb} MiB free on the disk of {self.path.name}, below {self.min_free_mb}"
             )
-        await self.engine.write(lambda db: None)
+        try:
+            await self.engine.write(lambda db: None)
+        except StoreUnavailable as exc:
+            code = getattr(exc.__cause__, "sqlite_errorcode", None)
+            if code is not None and code & 0xFF == sqlite3.SQLITE_BUSY:
+                raise NotWritable("another process holds the database's write lock") from exc
+            raise
 
     async def close(self) -> None:
         await self.engine.close()
