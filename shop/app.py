@@ -61,6 +61,7 @@ from shop.settings import Settings
 from shop.store.base import StoreError
 from shop.store.cache import CatalogueCache
 from shop.store.open import open_store
+from shop.store.redis_throttle import Failover, RedisThrottle
 from shop.views import setup_templates
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -94,8 +95,12 @@ async def store_context(app: web.Application) -> AsyncIterator[None]:
         # Every product event of any process (a purchase's stock change too) drops what
         # it changed.
         app[HUB].on_product_event(store.products.forget)
-    # The throttle's counts live in the store, so every process of the shop shares them.
-    app[THROTTLE] = Throttle(store.throttle, _limits(settings))
+    # The throttle's counts are shared by every process of the shop: in Redis when there is
+    # one (the store's while Redis is lost), else in the store.
+    counters = store.throttle
+    if settings.redis_url is not None:
+        counters = Failover(RedisThrottle(settings.redis_url), store.throttle)
+    app[THROTTLE] = Throttle(counters, _limits(settings))
     usage = TokenUsage(store, settings.token_touch_interval)
     app[PRODUCTS] = ProductService(store, app[HUB])
     app[CARTS] = CartService(store, app[HUB])
@@ -109,6 +114,8 @@ async def store_context(app: web.Application) -> AsyncIterator[None]:
             yield
     finally:
         app[IMAGES].close()
+        if isinstance(counters, Failover):
+            await counters.close()
         await store.close()
 
 

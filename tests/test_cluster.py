@@ -2,8 +2,6 @@
 thread of this process) and one Redis (Debian's redis-server): they act as one shop.
 
 The processes start once for the module (about 5 s); each test takes a second or two.
-Still to come after the throttle merge (api branch): failed logins spread over A, B and
-C hit one limit.
 """
 
 from __future__ import annotations
@@ -15,6 +13,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from redis.asyncio import Redis
 
 from shop.realtime import SESSION_ENDED
 from tests.conftest import PASSWORD, product_fields, registration
@@ -132,6 +131,31 @@ async def test_a_price_change_on_a_is_served_by_b_within_a_second(
     while (await payload(anyone.get(f"{b.url}/api/products/{pid}")))["price"] != 30:
         assert time.monotonic() - changed < 1.0, "B served the old price for a second"
         await asyncio.sleep(0.02)
+
+
+async def test_failed_logins_spread_over_a_b_and_c_hit_one_limit(
+    cluster: Cluster, browser: Any
+) -> None:
+    a, b, c = cluster.shops
+    person = browser()
+    account = await payload(person.post(f"{a.url}/api/users", json=registration()), 201)
+    wrong = {"email": account["email"], "password": "guessing wrong"}
+    # The default limit: 5 failures per account and address, here one address for all.
+    for shop in (a, b, c, a, b):
+        async with person.post(f"{shop.url}/api/sessions/login", json=wrong) as answer:
+            assert answer.status == 401
+    right = {"email": account["email"], "password": PASSWORD}
+    for shop in (c, a, b):
+        async with person.post(f"{shop.url}/api/sessions/login", json=right) as answer:
+            assert answer.status == 429, await answer.text()
+            assert int(answer.headers["Retry-After"]) > 0
+    # Counted in Redis, where every process reads them.
+    redis = Redis.from_url(cluster.redis.url)
+    try:
+        keys = await redis.keys("shop:throttle:pw:*")
+        assert [key.decode() for key in keys] == [f"shop:throttle:pw:{account['email']}|127.0.0.1"]
+    finally:
+        await redis.aclose()
 
 
 async def test_redis_killed_and_restarted_requests_succeed_and_events_flow_again(
