@@ -188,7 +188,8 @@ async def test_a_purchase_on_one_app_reaches_the_buyer_and_the_admins_on_the_oth
 
 
 @pytest.mark.parametrize(
-    "how", ["logout everywhere", "password change", "account deletion", "promotion"]
+    "how",
+    ["logout everywhere", "password change", "account deletion", "role change", "promotion"],
 )
 async def test_ending_sessions_on_one_app_closes_sockets_on_the_other(
     shops: Shops,
@@ -200,7 +201,7 @@ async def test_ending_sessions_on_one_app_closes_sockets_on_the_other(
     phone, laptop, user = await shops.person(a, b)
     there = await shops.socket(laptop)
     if how != "promotion":
-        await end_session(phone, user, how)
+        await end_session(phone, await shops.admin(a), user, how)
     else:  # `shop create-admin` is another process, with its own hub on the same bus
         env = shop_env(
             tmp_path,
