@@ -59,6 +59,9 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 
 def app_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settings:
     """Settings for a test app; keyword arguments override fields."""
+    # A busy two-core machine can hold up mongoeco (in this process) past the 3 s a store
+    # call may take in production: tests not about timeouts allow more.
+    overrides.setdefault("store_timeout", 15.0)
     # Cheaper Argon2id than production so the suite stays quick; same algorithm and code.
     return Settings(
         database_url=database_url,

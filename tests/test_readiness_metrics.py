@@ -46,7 +46,7 @@ async def test_readyz_is_503_naming_the_disk_when_free_space_is_below_the_minimu
 async def test_readyz_is_503_naming_the_lock_while_another_process_holds_it(
     sqlite_client: MakeClient, tmp_path: Path
 ) -> None:
-    client = await sqlite_client()  # the engine gives up waiting (2 s) within the 3 s allowed
+    client = await sqlite_client(store_timeout=3.0)  # the engine gives up first, after 2 s
     other = sqlite3.connect(tmp_path / "shop.db", isolation_level=None)
     try:
         other.execute("BEGIN IMMEDIATE")
