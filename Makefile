@@ -35,7 +35,6 @@ format: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(PY) bench/http_load.py
-	$(PY) bench/purchase_load.py
 
 bench-ws: $(VENV)/.installed-test
 	$(PY) bench/ws_fanout.py
