@@ -172,3 +172,41 @@ async def test_an_anonymous_read_does_no_session_work(
     assert looked_up == []
     if not is_sqlite(client):
         assert sent == [("find", "products")]
+
+
+@pytest.fixture
+async def filled_cart(
+    client: Client, auth: Auth, new_browser: NewBrowser, product_body: ProductBody
+) -> str:
+    """A logged-in user's cart holding three lines that can all be bought."""
+    admin = Auth(await new_browser())
+    await admin.admin()
+    user = await auth.user()
+    cart = f"/api/carts/{user['cart']}"
+    for _ in range(3):
+        product = await success(await admin.client.post("/api/products", json=product_body()), 201)
+        await success(await client.post(f"{cart}/product/{product['_id']}"))
+    return cart
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_purchase_is_one_session_lookup_and_one_store_call_on_sqlite(
+    client: Client, filled_cart: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = EngineCalls(client, monkeypatch)
+    with calls.record() as made:
+        await success(await client.post(f"{filled_cart}/purchase"), 201)
+    assert made == ["read", "write"]
+
+
+@pytest.mark.parametrize("database_url", ["mongo"], indirect=True)
+async def test_a_purchase_is_at_most_two_round_trips_and_one_per_line_on_mongodb(
+    client: Client, filled_cart: str, commands: Commands, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The markers of completed purchases are dropped in a shared batch a moment later, off
+    # the request's path; hold that batch back so only the purchase's own trips count.
+    monkeypatch.setattr("shop.store.mongo.sweeper.SWEEP_DELAY", 60.0)
+    with commands.record() as sent:
+        await success(await client.post(f"{filled_cart}/purchase"), 201)
+    assert sent[0] == ("aggregate", "sessions"), sent
+    assert len(sent[1:]) <= 2 + 3, sent

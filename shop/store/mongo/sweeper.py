@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
+from contextlib import suppress
 
 import pymongo
 from bson import ObjectId
@@ -35,6 +36,7 @@ class Sweeper:
         self._cart_ids: set[ObjectId] = set()
         self._product_ids: set[ObjectId] = set()
         self._timer: asyncio.Task[None] | None = None
+        self._waiting = False  # the timer is still in its delay, not yet sweeping
 
     def add(self, oid: ObjectId, cid: ObjectId, pids: Iterable[ObjectId]) -> None:
         """Order `oid` is committed: drop its reservation in `cid` and its markers soon."""
@@ -42,10 +44,12 @@ class Sweeper:
         self._cart_ids.add(cid)
         self._product_ids.update(pids)
         if self._timer is None or self._timer.done():
+            self._waiting = True
             self._timer = asyncio.get_running_loop().create_task(self._later())
 
     async def _later(self) -> None:
         await asyncio.sleep(SWEEP_DELAY)
+        self._waiting = False  # from here on, the sweep runs to its end
         await self.flush()
 
     async def flush(self) -> None:
@@ -67,9 +71,13 @@ class Sweeper:
             log.warning("could not drop %d purchases' markers; recovery will", len(orders))
 
     async def close(self) -> None:
-        """Let the batch under way finish (at most SWEEP_DELAY), then sweep what is left;
-        a server that does not answer within a second is left to the recovery pass."""
+        """Sweep what is left now (a sweep under way finishes first; one still waiting out
+        its delay does not wait); a server that does not answer within a second is left to
+        the recovery pass."""
         with pymongo.timeout(CLOSE_TIMEOUT):
             if self._timer is not None:
-                await self._timer
+                if self._waiting:
+                    self._timer.cancel()
+                with suppress(asyncio.CancelledError):
+                    await self._timer
             await self.flush()
