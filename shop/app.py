@@ -10,13 +10,18 @@ from aiohttp import web
 from shop.auth import user_middleware
 from shop.bodies import body_middleware
 from shop.errors import error_middleware
+from shop.i18n.languages import load_languages
+from shop.i18n.negotiation import vary_on_language
+from shop.i18n.scripts import ScriptTexts
 from shop.keys import (
     CARTS,
     HUB,
     IMAGES,
+    LANGUAGES,
     ORDERS,
     PASSWORDS,
     PRODUCTS,
+    SCRIPT_TEXTS,
     SETTINGS,
     STORE,
     THROTTLE,
@@ -34,6 +39,7 @@ from shop.routes import (
     api_tokens,
     api_users,
     health,
+    language,
     media,
     pages,
     ws,
@@ -119,6 +125,9 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[SETTINGS] = settings
     app[HUB] = Hub()
+    # The catalogues are compiled here, at start-up, from the .po files.
+    app[LANGUAGES] = load_languages(settings.language, settings.currency)
+    app[SCRIPT_TEXTS] = ScriptTexts(app[LANGUAGES], STATIC / "js")
     setup_templates(app, TEMPLATES, (page_context,))
     app.cleanup_ctx.append(store_context)
     app.cleanup_ctx.append(purge_expired_sessions)
@@ -127,6 +136,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(media.sweep_images)
     app.on_shutdown.append(close_websockets)
     app.on_response_prepare.append(add_security_headers)
+    app.on_response_prepare.append(vary_on_language)
     for module in (
         health,
         api_products,
@@ -137,6 +147,7 @@ def create_app(settings: Settings) -> web.Application:
         api_sessions,
         api_tokens,
         pages,
+        language,
         media,
         ws,
     ):

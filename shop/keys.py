@@ -21,6 +21,8 @@ USERS = web.AppKey["UserService"]("shop.users")
 TOKENS = web.AppKey["TokenService"]("shop.tokens")
 IMAGES = web.AppKey["ImageService"]("shop.images")
 ORDERS = web.AppKey["OrderService"]("shop.orders")
+LANGUAGES = web.AppKey["Languages"]("shop.languages")
+SCRIPT_TEXTS = web.AppKey["ScriptTexts"]("shop.script_texts")
 
 # This request's cookie session (loaded by shop.sessions.session_middleware).
 SESSION = web.RequestKey("shop.session", Session)
@@ -29,3 +31,5 @@ SESSION = web.RequestKey("shop.session", Session)
 USER = web.RequestKey["User | None"]("shop.user")
 SESSION_ID = web.RequestKey["str | None"]("shop.session_id")
 TOKEN_ID = web.RequestKey["str | None"]("shop.token_id")
+# The language this request is answered in (shop.i18n.negotiation.language_of).
+LANGUAGE = web.RequestKey["Language"]("shop.language")

@@ -18,6 +18,7 @@ LISTING_KEYS = {
     "prevPage",
     "nextPage",
     "page",
+    "totalDocs",
     "hasPrevPage",
     "hasNextPage",
     "prevLink",
