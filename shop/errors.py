@@ -148,7 +148,7 @@ class InvalidToken(Unauthorized):
 
     def __init__(self) -> None:
         super().__init__(
-            "invalid or revoked API token",
+            N_("invalid or revoked API token"),
             headers={"WWW-Authenticate": 'Bearer realm="shop", error="invalid_token"'},
         )
 

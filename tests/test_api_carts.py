@@ -318,9 +318,7 @@ async def test_add_more_than_stock_is_409_and_changes_nothing(
     response = await shop.client.post(shop.line(scarce), json={"quantity": 3})
     refused = await error_with(response, 409, "available")
     # It names the product and what is possible, and the count is there for scripts.
-    assert refused["error"] == (
-        "quantity: only 5 of Yerba mate in stock, and your cart holds 3"
-    )
+    assert refused["error"] == ("quantity: only 5 of Yerba mate in stock, and your cart holds 3")
     assert refused["available"] == 5
     assert await shop.lines() == [(scarce, 3)]
 

@@ -88,7 +88,7 @@ def update(template: Catalog) -> list[Path]:
     for path in sorted(LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
         with path.open("rb") as source:
             catalogue = read_po(source, locale=path.parents[1].name)
-        catalogue.update(template, update_header_comment=False)
+        catalogue.update(template, update_header_comment=False, update_creation_date=False)
         _write(path, catalogue)
         written.append(path)
     return written
@@ -105,7 +105,7 @@ def new_language(template: Catalog, locale: str) -> Path:
         raise SystemExit(f"extract: {path} exists already; run without --new to update it")
     catalogue = Catalog(project="shop", domain=DOMAIN, locale=parsed, charset="utf-8")
     catalogue.update(template)
-    path.parent.mkdir(parents=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     _write(path, catalogue)
     return path
 

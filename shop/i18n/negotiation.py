@@ -2,7 +2,9 @@
 sets, else the browser's `Accept-Language`, else `SHOP_LANGUAGE`.
 
 Pages and the API's error messages follow the same choice. An answer that depended on it
-says so with `Vary`, so no cache hands a Spanish page to an English reader.
+says so with `Vary: Accept-Language`. (Not `Cookie`: pages carry no freshness information
+nor validators, so no shared cache keeps them, and varying on the cookie would make a
+browser refetch the page a Back button should show as it was.)
 """
 
 from __future__ import annotations
@@ -62,6 +64,6 @@ def language_of(request: web.Request) -> Language:
 
 
 async def vary_on_language(request: web.Request, response: web.StreamResponse) -> None:
-    """on_response_prepare: an answer written in the chosen language varies with its inputs."""
+    """on_response_prepare: an answer written in the chosen language says it varies."""
     if request.get(LANGUAGE) is not None:
-        response.headers.add("Vary", "Accept-Language, Cookie")
+        response.headers.add("Vary", "Accept-Language")

@@ -83,9 +83,6 @@ async def products(request: web.Request) -> web.Response:
             (category, _category_link(request, category.name)) for category in categories
         ],
         "all_categories_link": _category_link(request, None),
-        # Products created later come last in the default order: the live script adds
-        # them only to the last page of an unfiltered listing, while there is room.
-        "live_append": unfiltered and page.page >= page.total_pages,
         "api_source": str(URL.build(path="/api/products", query=request.query)),
         "blank_product": BLANK_PRODUCT,
     }
@@ -145,8 +142,6 @@ async def realtime_products(request: web.Request) -> web.Response:
         **pagination(request, page),
         "page": page,
         "api_source": f"/api/products?limit={MAX_PAGE_SIZE}&page={number}",
-        # New products come last: the live script adds them to the last page only.
-        "live_append": page.page >= page.total_pages,
         "blank_product": BLANK_PRODUCT,
     }
     return await render("realtime.html", request, context)
