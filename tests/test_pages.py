@@ -201,12 +201,11 @@ async def test_live_products_page_pages_past_100_products(
     first = await page(await client.get("/realtimeproducts"))
     assert first.count("data-product-id=") == 100 + 1  # the cards, plus the live template
     assert 'rel="next" href="/realtimeproducts?page=2"' in first
-    assert 'data-live-append="false"' in first  # new products belong to the last page
+    assert 'class="pager" data-page="1" data-total-pages="2"' in first
     second = await page(await client.get("/realtimeproducts?page=2"))
     assert f'data-product-id="{ids[-1]}"' in second
     assert second.count("data-product-id=") == 1 + 1
     assert 'rel="prev" href="/realtimeproducts?page=1"' in second
-    assert 'data-live-append="true"' in second
     assert 'data-limit="100"' in second
     assert 'data-source="/api/products?limit=100&amp;page=2"' in second
 

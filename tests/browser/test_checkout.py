@@ -150,7 +150,7 @@ async def test_buying_without_javascript_goes_through_the_confirmation_page(
 async def test_order_ticket_renders_for_screenshots(
     contexts: Contexts, admin_api: AdminApi, tmp_path: Path
 ) -> None:
-    """Saves order.png to SHOP_SCREENSHOT_DIR (or a temporary dir)."""
+    """Saves order-en.png and order-es-phone.png to SHOP_SCREENSHOT_DIR (or a temporary dir)."""
     out = Path(os.environ.get("SHOP_SCREENSHOT_DIR") or tmp_path)
     out.mkdir(parents=True, exist_ok=True)
     mate = await admin_api.create_product(title="Yerba mate Playadito 1 kg", price=8.9)
@@ -165,4 +165,11 @@ async def test_order_ticket_renders_for_screenshots(
     await goto(page, f"/orders/{oid}")
     await wait_live(page)
     await expect(page.locator("#order-total")).to_have_text("$39.80")
-    await page.screenshot(path=out / "order.png", full_page=True)
+    await page.screenshot(path=out / "order-en.png", full_page=True)
+    await context.add_cookies(
+        [{"name": "shop_language", "value": "es-AR", "url": contexts.server.url}]
+    )
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await goto(page, f"/orders/{oid}")
+    await expect(page.locator("#order-total")).to_have_text("US$39,80")
+    await page.screenshot(path=out / "order-es-phone.png", full_page=True)

@@ -362,10 +362,17 @@ CATALOGUE = [
 ]
 
 
+SHOTS = (
+    ("", {"width": 1280, "height": 800}),
+    ("-phone", {"width": 390, "height": 844}),
+)
+
+
 async def test_catalogue_and_filled_cart_render_for_screenshots(
     contexts: Contexts, admin_api: AdminApi, tmp_path: Path
 ) -> None:
-    """Saves products.png and cart.png to SHOP_SCREENSHOT_DIR (or a temporary dir)."""
+    """Saves products-<language>[-phone].png, product-... and cart-... to
+    SHOP_SCREENSHOT_DIR (or a temporary dir): desktop and phone, English and Spanish."""
     out = Path(os.environ.get("SHOP_SCREENSHOT_DIR") or tmp_path)
     out.mkdir(parents=True, exist_ok=True)
     products = [
@@ -387,15 +394,21 @@ async def test_catalogue_and_filled_cart_render_for_screenshots(
         for _ in range(clicks):
             await card(page, product["_id"]).locator(".add-to-cart").click()
     await expect(page.locator("#cart-badge .cart-count")).to_have_text("4")
-    # A fresh load: the clicks scrolled the page (the sticky header would be drawn mid-way
-    # down a full-page capture) and left their "Added ..." notes above the grid.
-    await goto(page, "/products")
-    await wait_live(page)
-    await expect(page.locator("#cart-badge .cart-count")).to_have_text("4")
-    await page.screenshot(path=out / "products.png", full_page=True)
-
-    await goto(page, f"/carts/{cid}")
-    await wait_live(page)
-    await expect(page.locator("[data-line-product-id]")).to_have_count(3)
-    await expect(page.locator("#cart-total")).to_contain_text("55.3")  # 2x8.9 + 15.5 + 22
-    await page.screenshot(path=out / "cart.png", full_page=True)
+    for language in ("en", "es"):
+        await context.add_cookies(
+            [{"name": "shop_language", "value": language, "url": contexts.server.url}]
+        )
+        for suffix, viewport in SHOTS:
+            await page.set_viewport_size(viewport)
+            # Fresh loads: no "Added ..." messages, the sticky header at the top.
+            await goto(page, "/products")
+            await wait_live(page)
+            await expect(page.locator("#cart-badge .cart-count")).to_have_text("4")
+            await page.screenshot(path=out / f"products-{language}{suffix}.png", full_page=True)
+            await goto(page, f"/products/{products[3]['_id']}")
+            await wait_live(page)
+            await page.screenshot(path=out / f"product-{language}{suffix}.png", full_page=True)
+            await goto(page, f"/carts/{cid}")
+            await wait_live(page)
+            await expect(page.locator("[data-line-product-id]")).to_have_count(3)
+            await page.screenshot(path=out / f"cart-{language}{suffix}.png", full_page=True)
