@@ -19,6 +19,7 @@ LISTING_KEYS = {
     "nextPage",
     "page",
     "totalDocs",
+    "totalDocsExact",
     "hasPrevPage",
     "hasNextPage",
     "prevLink",

@@ -116,8 +116,10 @@ def listing_envelope(request: web.Request, page: Page[Listed]) -> dict[str, Any]
         "prevPage": page.page - 1 if has_prev else None,
         "nextPage": page.page + 1 if has_next else None,
         "page": page.page,
-        # Beyond the course's keys: how many match, so a live page keeps its count right.
+        # Beyond the course's keys: how many match, so a live page keeps its count right
+        # (a search counts up to shop.models.search.COUNT_LIMIT: then it is not exact).
         "totalDocs": page.total,
+        "totalDocsExact": page.exact,
         "hasPrevPage": has_prev,
         "hasNextPage": has_next,
         "prevLink": page_link(request, page.page - 1) if has_prev else None,

@@ -319,7 +319,10 @@
     const total = document.getElementById("products-total");
     if (total && typeof listing.totalDocs === "number") {
       total.dataset.total = String(listing.totalDocs);
-      total.textContent = nt("{n} product", "{n} products", listing.totalDocs);
+      total.textContent =
+        listing.totalDocsExact === false
+          ? t("More than {n} products", { n: window.ShopText.number(listing.totalDocs) })
+          : nt("{n} product", "{n} products", listing.totalDocs);
     }
     const pager = document.querySelector(".pager");
     if (pager && typeof listing.totalPages === "number") renderPager(pager, listing.page, listing.totalPages);
