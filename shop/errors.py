@@ -139,8 +139,18 @@ class TooManyRequests(ShopError):
         self.retry_after = retry_after
 
 
+class Unavailable(ShopError):
+    """This process cannot serve the request now (a part it needs is down)."""
+
+    status = 503
+
+
 class LoginRequired(Unauthorized):
     """401 on the API; a redirect to the login page in the browser."""
+
+
+# Answered to programs (balancers, Prometheus), never with a page or a login redirect.
+MACHINE_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 class InvalidToken(Unauthorized):
@@ -169,7 +179,7 @@ def explain(exc: ShopError, language: Language) -> tuple[str, dict[str, str]]:
 
 
 def wants_json(request: web.Request) -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz"
+    return request.path.startswith("/api/") or request.path in MACHINE_PATHS
 
 
 def _envelope(

@@ -43,6 +43,7 @@ ERRORS = (
     "UnsupportedMediaType",
     "Unprocessable",
     "TooManyRequests",
+    "Unavailable",
 )
 KEYWORDS: dict[str, object] = {
     "_": None,

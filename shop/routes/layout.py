@@ -111,6 +111,7 @@ def card_image_src(url: str) -> str:
 
 
 async def _cart(request: web.Request, user: User | None) -> Cart | None:
+    """The cart the badge shows (its count, total, products and version), if any."""
     if user is None or user.cart is None:
         return None
     try:
@@ -127,6 +128,7 @@ async def page_context(request: web.Request) -> dict[str, Any]:
     path = request.rel_url.path
     language = language_of(request)
     flashes = pop_flashes(request)
+    cart = await _cart(request, user)
     return {
         "language": language,
         "other_languages": [other for other in request.app[LANGUAGES] if other is not language],
@@ -134,7 +136,8 @@ async def page_context(request: web.Request) -> dict[str, Any]:
         "current_user": user,
         "is_admin": is_admin(user),
         "csrf_token": CsrfToken(request),
-        "badge_cart": await _cart(request, user),
+        "badge_cart": cart,
+        "cart_version": cart.version if cart is not None else 0,
         "flashes": [item for item in flashes if item.field is None],
         "field_flashes": {item.field: item.message for item in flashes if item.field},
         "here": request.rel_url.raw_path_qs,

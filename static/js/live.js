@@ -2,7 +2,10 @@
  * the cart page change in place as the server announces changes.
  *
  * User text is written only with textContent and attributes (never as HTML). After a
- * reconnection the page resyncs from the JSON API, since events were missed meanwhile.
+ * reconnection, or when the server says events were missed ("resync"), the page refetches
+ * from the JSON API. Products and carts carry a version that grows with every write: an
+ * event or answer older than what the page shows is ignored, so a late event (from
+ * another server process) never undoes a newer one.
  * A listing stays consistent: after a product is created or deleted (or changed, on a
  * filtered listing) it refetches its page, so a deleted card's place is filled from the
  * next page, and redraws its count and page links. The cart badge refetches the cart when
@@ -19,6 +22,7 @@
   const PING_EVERY = 25000;
   const SILENCE_LIMIT = 60000; // no message at all for this long: the socket is dead
   const PLACEHOLDER = "/static/img/placeholder.svg";
+  const RESYNC_SPREAD = 1000; // ms: pages told to resync at once do not all fetch at once
   const LOW_STOCK = 5; // shop.models.products.LOW_STOCK: "only 3 left" from here down
   // A listing refetches its page this long after the last product event of a burst, plus up
   // to SPREAD more, so the pages open everywhere do not all ask at the same moment.
@@ -38,6 +42,12 @@
   let connectedBefore = false;
   let leaving = false;
   let productEvents = 0; // counts product events, so a resync can tell it raced one
+  const gone = new Set(); // deleted products: nothing later brings them back
+  // The cart's version as shown; the lower of the two reads a page was rendered from.
+  let cartVersion = Math.min(
+    Number(body.dataset.cartVersion || 0),
+    Number((document.getElementById("cart") || body).dataset.version || Infinity)
+  );
 
   // ---- small helpers ---------------------------------------------------------------------
 
@@ -77,6 +87,13 @@
       return url;
     }
     return PLACEHOLDER;
+  }
+
+  /* True when `product` is newer than what `element` shows (or as new, with orSame). */
+  function isNewer(product, element, orSame) {
+    const shown = Number(element.dataset.version || 0);
+    const version = Number(product.version || 0);
+    return orSame ? version >= shown : version > shown;
   }
 
   function flash(element) {
@@ -153,6 +170,7 @@
   function fillProduct(root, product) {
     const pid = product._id;
     root.dataset.productId = pid;
+    if (product.version !== undefined) root.dataset.version = String(product.version);
     setText(root, ".product-title", product.title);
     if (product.price !== undefined) setText(root, ".product-price", money(product.price));
     fillAvailability(root, product);
@@ -239,16 +257,18 @@
 
   function productCreated(product) {
     const grid = productGrid();
-    if (!grid) return;
+    if (!grid || gone.has(product._id)) return;
     const existing = grid.querySelector(byProductId("", product._id));
-    if (existing) fillProduct(existing, product);
+    if (existing && isNewer(product, existing, false)) fillProduct(existing, product);
     // Where a new product belongs (if on this page at all) is the listing's to say.
     scheduleListingResync();
   }
 
   function productUpdated(product) {
+    if (gone.has(product._id)) return;
     let shown = false;
     document.querySelectorAll(byProductId("", product._id)).forEach(function (element) {
+      if (!isNewer(product, element, false)) return;
       fillProduct(element, product);
       flash(element);
       shown = shown || Boolean(element.closest("#product-grid"));
@@ -258,10 +278,14 @@
     if (grid && (grid.dataset.filtered === "true" || (shown && product.status === false))) {
       scheduleListingResync();
     }
-    if (cartHolds(product._id)) scheduleCartRefresh();
+    // A cart line shows the product's version it was rendered with (it is no card); the
+    // badge knows only which products the cart holds.
+    const line = cartLine(product._id);
+    if (line ? isNewer(product, line, false) : cartHolds(product._id)) scheduleCartRefresh();
   }
 
   function productDeleted(pid) {
+    gone.add(pid);
     document.querySelectorAll(byProductId("", pid)).forEach(function (element) {
       if (element.closest("#product-grid")) {
         element.remove();
@@ -286,16 +310,17 @@
   /* Make the grid show exactly `products`, in their order, reusing the cards it has. */
   function reconcileGrid(grid, products) {
     const wanted = new Set();
-    products.forEach(function (product, index) {
+    products.forEach(function (product) {
+      if (gone.has(product._id)) return;
       wanted.add(product._id);
       let card = grid.querySelector(byProductId("", product._id));
       if (card) {
-        fillProduct(card, product);
+        if (isNewer(product, card, true)) fillProduct(card, product);
       } else {
         card = newCard(product);
         if (!card) return;
       }
-      const current = grid.children[index];
+      const current = grid.children[wanted.size - 1];
       if (current !== card) grid.insertBefore(card, current || null);
     });
     Array.from(grid.children).forEach(function (card) {
@@ -422,7 +447,7 @@
       const answer = await fetchSettled("/api/products/" + encodeURIComponent(pid));
       if (answer.status === 404) {
         markGone(detail);
-      } else if (answer.ok && answer.body) {
+      } else if (answer.ok && answer.body && isNewer(answer.body.payload, detail, true)) {
         fillProduct(detail, answer.body.payload);
       }
     }
@@ -434,10 +459,14 @@
     return document.getElementById("cart");
   }
 
+  function cartLine(pid) {
+    const section = cartSection();
+    return section ? section.querySelector('[data-line-product-id="' + CSS.escape(pid) + '"]') : null;
+  }
+
   /* Whether the user's cart holds the product: its page's lines, or the badge's list. */
   function cartHolds(pid) {
-    const section = cartSection();
-    if (section && section.querySelector('[data-line-product-id="' + CSS.escape(pid) + '"]')) return true;
+    if (cartLine(pid)) return true;
     const badge = document.getElementById("cart-badge");
     return Boolean(badge && (badge.dataset.products || "").split(" ").includes(pid));
   }
@@ -486,6 +515,7 @@
     const pid = product._id;
     const base = "/carts/" + encodeURIComponent(cid);
     row.dataset.lineProductId = pid;
+    if (product.version !== undefined) row.dataset.version = String(product.version);
     setText(row, ".line-title", product.title);
     row.querySelectorAll("a.line-title").forEach(function (link) {
       link.href = "/products/" + encodeURIComponent(pid);
@@ -539,9 +569,16 @@
     if (note) note.hidden = buyable === cart.products.length;
   }
 
-  /* Show `cart` (the API's cart JSON): the badge everywhere, the lines on its own page. */
-  function renderCart(cart) {
+  /* Show `cart` (the API's cart JSON): the badge everywhere, the lines on its own page.
+     An event must be newer than what is shown; an answer of the API at least as new (the
+     cart's lines are the same, its products' details may be fresher). */
+  function renderCart(cart, fromEvent) {
     if (!cart || typeof cart._id !== "string") return;
+    if (cart._id === cartId) {
+      const version = Number(cart.version || 0);
+      if (fromEvent ? version <= cartVersion : version < cartVersion) return;
+      cartVersion = version;
+    }
     updateBadge(cart);
     const section = cartSection();
     if (!section || section.dataset.cartId !== cart._id) return;
@@ -598,7 +635,11 @@
         if (message.product && message.product._id) productDeleted(message.product._id);
         break;
       case "cart.updated":
-        renderCart(message.cart);
+        renderCart(message.cart, true);
+        break;
+      case "resync":
+        // The server may have missed events from its other processes: refetch, spread out.
+        setTimeout(resync, Math.random() * RESYNC_SPREAD);
         break;
       default:
         break;
