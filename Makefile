@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check --quiet
 
-.PHONY: run test lint format bench bench-ws bench-images clean
+.PHONY: run test lint format catalogues bench bench-ws bench-images clean
 
 $(PY):
 	@python=$$(scripts/find-python) && echo "creating $(VENV) with $$python" && "$$python" -m venv $(VENV)
@@ -32,6 +32,11 @@ lint: $(VENV)/.installed-test
 format: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# Re-extract every message (code, templates, page scripts) into shop/locale/*/messages.po,
+# keeping the translations; `make catalogues NEW=pt_BR` starts a new language's catalogue.
+catalogues: $(VENV)/.installed
+	$(PY) -m shop.i18n.extract $(if $(NEW),--new $(NEW))
 
 bench: $(VENV)/.installed-test
 	$(PY) bench/http_load.py

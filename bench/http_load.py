@@ -2,9 +2,11 @@
 
 For each catalogue size it seeds a fresh SQLite file, starts `python -m shop serve` in a
 subprocess, registers 32 users and drives wrk (loopback only) at the product listing, one
-product, every product (catalogue-cache misses), add-to-cart (each user on their own cart
-of up to 10 lines) and the purchase of pre-filled 3-line carts (on distinct products, and
-with one hot product that every cart holds).
+product, every product (catalogue-cache misses), pages of the listing and searches that
+all miss the catalogue cache (a plain page, a broad word that nearly every product holds,
+a narrow one that a dozen do), add-to-cart (each user on their own cart of up to 10
+lines) and the purchase of pre-filled 3-line carts (on distinct products, and with one hot
+product that every cart holds).
 Two baselines run before and after the shop: a bare `web.json_response` handler for the
 reads, and a bare durable write (one fsync'd SQLite insert per POST) for the writes.
 Prints requests/s, p99 and the ratios the targets are about.
@@ -45,10 +47,17 @@ CACHE_SIZE = 10_000  # shop.store.cache.MAX_PRODUCTS: a larger catalogue misses 
 LIST = "GET /api/products?limit=10"
 GET = "GET /api/products/:pid"
 EVERY = "GET /api/products/:pid, every id"
+PLAIN = "GET /api/products?limit&page, uncached"
+BROAD = "GET /api/products?q=product, uncached"
+NARROW = "GET /api/products?q=<n>, uncached"
 ADD = "POST /api/carts/:cid/product/:pid"
 PURCHASE = "POST /api/carts/:cid/purchase"
 PURCHASE_HOT = "POST /api/carts/:cid/purchase, hot product"
-READS = (LIST, GET, EVERY)
+READS = (LIST, GET, EVERY, PLAIN, BROAD, NARROW)
+SEARCHES = (BROAD, NARROW)
+# More distinct listings than the catalogue cache keeps (shop.store.cache.MAX_PAGES), taken
+# in turn: every one misses. Pages stay within what a search pages (its COUNT_LIMIT).
+UNCACHED_LIMITS = range(10, 31)
 WRITES = (ADD, PURCHASE, PURCHASE_HOT)
 
 # Targets. Read rows keep, within 10%, their ratios to the bare read handler at 1,000
@@ -58,6 +67,7 @@ TODAY = {LIST: 0.40, GET: 0.47}
 KEEP = 0.9
 EVERY_FLOOR = 0.35  # catalogue-cache misses at the largest catalogue, of the bare read rate
 SCALE_FLOOR = 0.5  # largest catalogue's rate as a share of the smallest's
+SEARCH_FLOOR = 1 / 5  # a search, uncached, at least a fifth of the uncached plain page's rate
 ADD_FLOOR = 0.5  # add-to-cart, of the bare durable-write rate
 ADD_P99 = 2.0  # add-to-cart's p99 at most this many times the bare durable write's
 PURCHASE_FLOOR = 0.25
@@ -111,11 +121,28 @@ def shop_loads(pids: list[str], users: Sequence[BenchUser], rng: random.Random) 
         for n in range(CART_LINES)
         for i, user in enumerate(users)
     ]
+    listings = [
+        f"limit={limit}&page={page}"
+        for limit in UNCACHED_LIMITS
+        for page in range(1, 1000 // limit + 1)
+    ]
+    rng.shuffle(listings)
+    # Seeded titles are "Product <n>": a number of one digit fewer than the largest is the
+    # start of eleven products' numbers (n and n0 to n9). With the page sizes, there are
+    # more such searches than the cache keeps, whatever the catalogue's size.
+    size = len(pids)
+    narrow = [
+        f"q={n}&limit={limit}" for n in range(size // 100, size // 10) for limit in UNCACHED_LIMITS
+    ]
+    narrow = rng.sample(narrow, min(len(narrow), 2 * len(listings)))
     return [
         Load(LIST, ("/api/products?limit=10",)),
         Load(GET, tuple(f"/api/products/{pid}" for pid in rotated)),
         # Over every product: past CACHE_SIZE products most reads miss the catalogue cache.
         Load(EVERY, tuple(f"/api/products/{pid}" for pid in every)),
+        Load(PLAIN, tuple(f"/api/products?{listing}" for listing in listings)),
+        Load(BROAD, tuple(f"/api/products?q=product&{listing}" for listing in listings)),
+        Load(NARROW, tuple(f"/api/products?{search}" for search in narrow)),
         json_post(ADD, adds, users, '{"quantity":1}'),
     ]
 
@@ -248,6 +275,15 @@ def report(read: Baseline, write: Baseline, shop: list[Result], sizes: list[int]
             ratio >= EVERY_FLOOR,
             f"{EVERY:<40} {ratio:.2f} of bare read at {large:,} (>= {EVERY_FLOOR})",
         )
+    for size in sizes:
+        plain = by_key[PLAIN, size]
+        for endpoint in SEARCHES:
+            ratio = by_key[endpoint, size].rps / plain.rps
+            target(
+                ratio >= SEARCH_FLOOR,
+                f"{endpoint:<40} {ratio:.2f} of the uncached page at {size:,}"
+                f" (>= {SEARCH_FLOOR:g}: within 5x its time)",
+            )
     if large != small:
         for endpoint in (LIST, GET, ADD):
             ratio = by_key[endpoint, large].rps / by_key[endpoint, small].rps

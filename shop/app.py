@@ -12,15 +12,20 @@ from aiohttp import web
 from shop.auth import user_middleware
 from shop.bodies import body_middleware
 from shop.errors import error_middleware
+from shop.i18n.languages import load_languages
+from shop.i18n.negotiation import vary_on_language
+from shop.i18n.scripts import ScriptTexts
 from shop.keys import (
     BUS,
     CARTS,
     HUB,
     IMAGES,
+    LANGUAGES,
     METRICS,
     ORDERS,
     PASSWORDS,
     PRODUCTS,
+    SCRIPT_TEXTS,
     SETTINGS,
     STORE,
     THROTTLE,
@@ -40,6 +45,7 @@ from shop.routes import (
     api_tokens,
     api_users,
     health,
+    language,
     media,
     metrics,
     pages,
@@ -183,6 +189,9 @@ def create_app(settings: Settings) -> web.Application:
     app[METRICS] = Metrics()
     hub = app[HUB] = Hub(app[METRICS])
     app[METRICS].websockets.set_function(lambda: len(hub))
+    # The catalogues are compiled here, at start-up, from the .po files.
+    app[LANGUAGES] = load_languages(settings.language, settings.currency)
+    app[SCRIPT_TEXTS] = ScriptTexts(app[LANGUAGES], STATIC / "js")
     setup_templates(app, TEMPLATES, (page_context,))
     app.cleanup_ctx.append(store_context)
     app.cleanup_ctx.append(bus_context)
@@ -192,6 +201,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(media.sweep_images)
     app.on_shutdown.append(close_websockets)
     app.on_response_prepare.append(add_security_headers)
+    app.on_response_prepare.append(vary_on_language)
     for module in (
         health,
         metrics,
@@ -203,6 +213,7 @@ def create_app(settings: Settings) -> web.Application:
         api_sessions,
         api_tokens,
         pages,
+        language,
         media,
         ws,
     ):

@@ -14,8 +14,10 @@ from typing import Any
 
 from aiohttp import web
 
+from shop.i18n.languages import Language
+from shop.i18n.negotiation import language_of
 from shop.logs import escape
-from shop.models.messages import Message, summary
+from shop.models.messages import MORE, N_, Message, summary
 from shop.store.base import StoreUnavailable
 from shop.views import render
 
@@ -30,13 +32,17 @@ class ShopError(Exception):
     """A refusal the client should see.
 
     `template` is the message before its `params` are filled in (`"product {pid} not
-    found"`), so it can be translated first; `fields` names each offending input field
-    (a phrase, or a `Message` that keeps its own template and parameters) and `extra`
+    found"`), so it is translated first (`explain`); `fields` names each offending input
+    field (a phrase, or a `Message` that keeps its own template and parameters) and `extra`
     carries the other keys an error envelope may hold (`unfilled`, `total`). `headers` go
-    on the answer (`Retry-After`, `WWW-Authenticate`).
+    on the answer (`Retry-After`, `WWW-Authenticate`). `message` is the English text, for
+    logs and tests.
     """
 
     status = 400
+    # The message is the list of the fields' phrases (`invalid()`): it is built anew from
+    # the translated phrases.
+    summarised = False
 
     def __init__(
         self,
@@ -55,6 +61,15 @@ class ShopError(Exception):
         self.headers = dict(headers or {})
         self.message = template.format(**params) if params else template
         super().__init__(self.message)
+
+    @property
+    def as_message(self) -> Message:
+        """The message before translation, for a page to show next to a form field (without
+        the field's name, when the template starts with one)."""
+        name, sep, _ = self.template.partition(": ")
+        named = name.format(**self.params) if sep and self.params else name
+        field = named if sep and _FIELD_NAME.fullmatch(named) else None
+        return Message(self.template, self.params, field=field)
 
 
 class Invalid(ShopError):
@@ -75,10 +90,12 @@ class Invalid(ShopError):
         **params: Any,
     ) -> None:
         if fields is None:
-            name, sep, phrase = template.partition(": ")
+            name, sep, _ = template.partition(": ")
             name = name.format(**params) if params else name
             if sep and _FIELD_NAME.fullmatch(name):
-                fields = {name: Message(phrase, params)}
+                # The whole template, so that it is translated whole; the field's name is
+                # dropped from its front when shown.
+                fields = {name: Message(template, params, field=name)}
             else:  # about no one field: the body as a whole
                 fields = {"body": Message(template, params)}
         super().__init__(template, fields=fields, extra=extra, **params)
@@ -141,14 +158,24 @@ class InvalidToken(Unauthorized):
 
     def __init__(self) -> None:
         super().__init__(
-            "invalid or revoked API token",
+            N_("invalid or revoked API token"),
             headers={"WWW-Authenticate": 'Bearer realm="shop", error="invalid_token"'},
         )
 
 
 def invalid(fields: Mapping[str, str | Message]) -> Invalid:
     """400 naming every bad field: the summary line lists them, `fields` holds each phrase."""
-    return Invalid(summary(fields), fields=fields)
+    error = Invalid(summary(fields), fields=fields)
+    error.summarised = True
+    return error
+
+
+def explain(exc: ShopError, language: Language) -> tuple[str, dict[str, str]]:
+    """The error's message and its fields' phrases, translated, then filled in."""
+    fields = {name: language.message(text) for name, text in exc.fields.items()}
+    if exc.summarised:
+        return summary(fields, language.gettext(MORE)), fields
+    return language.message(exc.template, **exc.params), fields
 
 
 def wants_json(request: web.Request) -> bool:
@@ -165,9 +192,8 @@ def _envelope(
     return web.json_response(body, status=status, headers=headers)
 
 
-def _extra(exc: ShopError) -> dict[str, Any]:
+def _extra(fields: dict[str, str], exc: ShopError) -> dict[str, Any]:
     """The envelope's keys beyond status and error: `fields` when given, then `extra`."""
-    fields = {name: str(text) for name, text in exc.fields.items()}
     return {**({"fields": fields} if fields else {}), **exc.extra}
 
 
@@ -175,13 +201,32 @@ def _extra(exc: ShopError) -> dict[str, Any]:
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="shop"'}
 
 
+# The error pages' titles, translated (any other status shows HTTP's English phrase).
+TITLES = {
+    400: N_("Bad Request"),
+    401: N_("Unauthorized"),
+    403: N_("Forbidden"),
+    404: N_("Not Found"),
+    405: N_("Method Not Allowed"),
+    409: N_("Conflict"),
+    411: N_("Length Required"),
+    413: N_("Content Too Large"),
+    415: N_("Unsupported Media Type"),
+    422: N_("Unprocessable Content"),
+    429: N_("Too Many Requests"),
+    500: N_("Internal Server Error"),
+    503: N_("Service Unavailable"),
+}
+
+
 async def _page(
     request: web.Request, status: int, message: str, headers: dict[str, str] | None = None
 ) -> web.Response:
+    title = language_of(request).gettext(TITLES.get(status) or HTTPStatus(status).phrase)
     response = await render(
         "error.html",
         request,
-        {"status": status, "title": HTTPStatus(status).phrase, "message": message},
+        {"status": status, "title": title, "message": message},
         status=status,
     )
     if headers:
@@ -202,16 +247,18 @@ async def error_response(
     extra: Mapping[str, Any] | None = None,
     **headers: str,
 ) -> web.Response:
+    """The error as the client reads it: `message` is in the reader's language already."""
     if wants_json(request):
         return _envelope(status, message, headers or None, extra)
     return await _page(request, status, message, headers or None)
 
 
 HTTP_MESSAGES = {
-    404: "not found",
-    405: "method not allowed",
-    413: "request body too large",
-    415: "unsupported media type",
+    404: N_("not found"),
+    405: N_("method not allowed"),
+    411: N_("length required"),
+    413: N_("request body too large"),
+    415: N_("unsupported media type"),
 }
 
 
@@ -223,25 +270,31 @@ async def error_middleware(
         return await handler(request)
     except LoginRequired as exc:
         if wants_json(request):
-            return _envelope(exc.status, exc.message, {**CHALLENGE, **exc.headers})
+            message, _ = explain(exc, language_of(request))
+            return _envelope(exc.status, message, {**CHALLENGE, **exc.headers})
         return _login_redirect(request)
     except ShopError as exc:
         headers = exc.headers
         if exc.status == 401 and wants_json(request):
             headers = {**CHALLENGE, **headers}
-        return await error_response(request, exc.status, exc.message, _extra(exc), **headers)
+        message, fields = explain(exc, language_of(request))
+        extra = _extra(fields, exc)
+        return await error_response(request, exc.status, message, extra, **headers)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        message = HTTP_MESSAGES.get(exc.status) or exc.reason.lower()
+        template = HTTP_MESSAGES.get(exc.status) or exc.reason.lower()
+        message = language_of(request).gettext(template)
         headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else {}
         return await error_response(request, exc.status, message, **headers)
     except StoreUnavailable:
         log.warning("store unavailable on %s %s", escape(request.method), escape(request.path))
-        return await error_response(
-            request, 503, "the shop's database is unavailable, try again soon"
+        message = language_of(request).gettext(
+            N_("the shop's database is unavailable, try again soon")
         )
+        return await error_response(request, 503, message)
     except Exception:
         # The client learns nothing about the failure; the log keeps the traceback.
         log.exception("unhandled error on %s %s", escape(request.method), escape(request.path))
-        return await error_response(request, 500, "internal error")
+        message = language_of(request).gettext(N_("internal error"))
+        return await error_response(request, 500, message)

@@ -24,6 +24,8 @@ METRICS = web.AppKey["Metrics"]("shop.metrics")
 # The Redis event bus joining this process to the others; None without SHOP_REDIS_URL.
 BUS = web.AppKey["RedisBus | None"]("shop.bus")
 ORDERS = web.AppKey["OrderService"]("shop.orders")
+LANGUAGES = web.AppKey["Languages"]("shop.languages")
+SCRIPT_TEXTS = web.AppKey["ScriptTexts"]("shop.script_texts")
 
 # This request's cookie session (loaded by shop.sessions.session_middleware).
 SESSION = web.RequestKey("shop.session", Session)
@@ -35,3 +37,5 @@ SESSION_ID = web.RequestKey["str | None"]("shop.session_id")
 # goes on anonymous, and anything that needs the user is a 503 rather than a 401.
 SESSION_UNCHECKED = web.RequestKey("shop.session_unchecked", bool)
 TOKEN_ID = web.RequestKey["str | None"]("shop.token_id")
+# The language this request is answered in (shop.i18n.negotiation.language_of).
+LANGUAGE = web.RequestKey["Language"]("shop.language")

@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from shop.i18n.formats import is_two_decimal_currency
+from shop.i18n.languages import available_tags, resolve_tag
+
 SECRET_KEY_FILE = "secret.key"  # noqa: S105 (a file name, not a secret)
 MEDIA_DIR = "media"
 # Query options of a MongoDB URL that can carry a secret.
@@ -52,6 +55,10 @@ class Settings:
     store_timeout: float = 3.0
     # Below this much free disk space (MiB) next to the SQLite file, /readyz says not ready.
     min_free_mb: int = 100
+    # The language of a reader who names none we have (a tag of shop.i18n), and the
+    # currency every price is in (ISO 4217, two decimals).
+    language: str = "en"
+    currency: str = "USD"
     # A test hook, never read from the environment: PyMongo monitoring listeners given to
     # the MongoDB client (the tests count round trips with a CommandListener).
     mongo_listeners: tuple[object, ...] = ()
@@ -199,6 +206,26 @@ def load_secret_key(raw: str | None, data_dir: Path) -> bytes:
     return key
 
 
+def language(raw: str | None) -> str:
+    """SHOP_LANGUAGE as the tag of a language the shop has (`es` names `es-AR`)."""
+    tag = resolve_tag(raw or "en")
+    if tag is None:
+        choices = ", ".join(available_tags())
+        raise ConfigError(f"SHOP_LANGUAGE must be one of {choices}, got {raw!r}")
+    return tag
+
+
+def currency(raw: str | None) -> str:
+    """SHOP_CURRENCY: an ISO 4217 code whose amounts have two decimals (USD, EUR, ARS)."""
+    code = (raw or "USD").strip().upper()
+    if not is_two_decimal_currency(code):
+        raise ConfigError(
+            f"SHOP_CURRENCY must be an ISO 4217 code of a currency with two decimals "
+            f"(USD, EUR, ARS...), got {raw!r}"
+        )
+    return code
+
+
 MAX_COUNT = 1_000_000
 MAX_WINDOW = 7 * 24 * 3600  # a week, in seconds
 
@@ -228,6 +255,8 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         ),
         min_free_mb=_count("SHOP_MIN_FREE_MB", env.get("SHOP_MIN_FREE_MB") or "100", 0, 10**9),
         public_url=public_url(env.get("SHOP_PUBLIC_URL")),
+        language=language(env.get("SHOP_LANGUAGE")),
+        currency=currency(env.get("SHOP_CURRENCY")),
         login_max_failures=_count(
             "SHOP_LOGIN_MAX_FAILURES", env.get("SHOP_LOGIN_MAX_FAILURES") or "5", 1, MAX_COUNT
         ),

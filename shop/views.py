@@ -10,27 +10,67 @@ static and websocket request too.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
+from jinja2.runtime import Context
 
+from shop.i18n.languages import Language
+from shop.models.messages import Message
 from shop.models.money import Cents
+from shop.models.products import LOW_STOCK
 
 type ContextProcessor = Callable[[web.Request], Awaitable[dict[str, Any]]]
 
 
-def money(cents: Cents) -> str:
-    """An amount for a page: cents as a number with two decimals."""
+def _language(context: Context) -> Language:
+    language = context.get("language")
+    if not isinstance(language, Language):
+        raise RuntimeError("a page rendered without its language (shop.views.render sets it)")
+    return language
+
+
+@jinja2.pass_context
+def _gettext(context: Context, message: str) -> str:
+    return _language(context).gettext(message)
+
+
+@jinja2.pass_context
+def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
+    return _language(context).ngettext(singular, plural, n)
+
+
+@jinja2.pass_context
+def money(context: Context, cents: Cents) -> str:
+    """An amount in the shop's currency, as the page's language writes it."""
+    return _language(context).money(cents)
+
+
+@jinja2.pass_context
+def number(context: Context, value: int) -> str:
+    """A count as the page's language writes it ("100,000" or "100.000")."""
+    return _language(context).number(value)
+
+
+@jinja2.pass_context
+def moment(context: Context, value: datetime) -> str:
+    """A date and time to the minute, in UTC, as the page's language writes it."""
+    return _language(context).moment(value)
+
+
+@jinja2.pass_context
+def message(context: Context, text: Message | str) -> str:
+    """A message kept apart from its parameters (a form error), translated and filled in."""
+    return _language(context).message(text)
+
+
+def amount(cents: Cents) -> str:
+    """An amount for a script to read (`data-` attributes): "1499.99", never localised."""
     return f"{cents / 100:.2f}"
-
-
-def moment(value: datetime) -> str:
-    """A date and time for a page, in UTC to the minute."""
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def setup_templates(
@@ -43,11 +83,15 @@ def setup_templates(
         autoescape=jinja2.select_autoescape(default=True),
         extensions=["jinja2.ext.i18n"],
     )
-    # Every page's text is wrapped in _() (or {% trans %}); without catalogues it reads as
-    # written, in English.
-    environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
-    environment.filters["money"] = money
-    environment.filters["moment"] = moment
+    # Every page's text is wrapped in _() (or {% trans %}), translated into the language
+    # each page is rendered in (its context's `language`).
+    environment.install_gettext_callables(  # type: ignore[attr-defined]
+        _gettext, _ngettext, newstyle=True
+    )
+    environment.globals["low_stock"] = LOW_STOCK
+    environment.filters.update(
+        money=money, number=number, moment=moment, message=message, amount=amount
+    )
     app[aiohttp_jinja2.APP_CONTEXT_PROCESSORS_KEY] = processors
     return environment
 

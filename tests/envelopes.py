@@ -18,6 +18,8 @@ LISTING_KEYS = {
     "prevPage",
     "nextPage",
     "page",
+    "totalDocs",
+    "totalDocsExact",
     "hasPrevPage",
     "hasNextPage",
     "prevLink",

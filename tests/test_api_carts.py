@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Auth, Client
-from tests.envelopes import MISSING_ID, NewBrowser, error, success
+from tests.envelopes import MISSING_ID, NewBrowser, error, error_with, success
 
 ProductBody = Callable[..., dict[str, Any]]
 
@@ -204,7 +204,9 @@ async def test_put_cart_over_stock_is_409_and_changes_nothing(
     scarce = (await shop.product(product_body(stock=2)))["_id"]
     await success(await shop.client.post(shop.line(plenty)))
     body = {"products": [{"product": plenty, "quantity": 9}, {"product": scarce, "quantity": 3}]}
-    await error(await shop.client.put(shop.cart, json=body), 409, "quantity")
+    refused = await error_with(await shop.client.put(shop.cart, json=body), 409, "available")
+    assert refused["error"] == "quantity: only 2 of Yerba mate in stock"
+    assert refused["available"] == 2
     assert await shop.lines() == [(plenty, 1)]
 
 
@@ -314,7 +316,10 @@ async def test_add_more_than_stock_is_409_and_changes_nothing(
     scarce = (await shop.product(product_body(stock=5)))["_id"]
     await success(await shop.client.post(shop.line(scarce), json={"quantity": 3}))
     response = await shop.client.post(shop.line(scarce), json={"quantity": 3})
-    await error(response, 409, "quantity")
+    refused = await error_with(response, 409, "available")
+    # It names the product and what is possible, and the count is there for scripts.
+    assert refused["error"] == ("quantity: only 5 of Yerba mate in stock, and your cart holds 3")
+    assert refused["available"] == 5
     assert await shop.lines() == [(scarce, 3)]
 
 
@@ -328,7 +333,12 @@ async def test_add_to_a_product_without_stock_is_409(
     shop: Shop, product_body: ProductBody
 ) -> None:
     empty = (await shop.product(product_body(stock=0)))["_id"]
-    await error(await shop.client.post(shop.line(empty)), 409, "quantity")
+    refused = await error_with(await shop.client.post(shop.line(empty)), 409, "available")
+    assert refused == {
+        "status": "error",
+        "error": "quantity: Yerba mate is sold out",
+        "available": 0,
+    }
     assert await shop.lines() == []
 
 
@@ -340,7 +350,7 @@ async def test_adding_to_a_line_never_takes_it_past_ten_thousand(
     await error(await shop.client.post(shop.line(plenty), json={"quantity": 2}), 409, "10000")
     assert await shop.lines() == [(plenty, 9_999)]
     await success(await shop.client.post(shop.line(plenty), json={"quantity": 1}))
-    await error(await shop.client.post(shop.line(plenty)), 409, "quantity")
+    await error(await shop.client.post(shop.line(plenty)), 409, "10000")
     assert await shop.lines() == [(plenty, 10_000)]
 
 
@@ -349,7 +359,8 @@ async def test_put_line_over_stock_is_409_and_changes_nothing(
 ) -> None:
     scarce = (await shop.product(product_body(stock=5)))["_id"]
     await success(await shop.client.post(shop.line(scarce), json={"quantity": 2}))
-    await error(await shop.client.put(shop.line(scarce), json={"quantity": 6}), 409, "quantity")
+    response = await shop.client.put(shop.line(scarce), json={"quantity": 6})
+    assert (await error_with(response, 409, "available"))["available"] == 5
     assert await shop.lines() == [(scarce, 2)]
 
 

@@ -65,7 +65,7 @@ async def test_cart_page_offers_to_buy_what_can_be_bought_and_marks_the_rest(
     await admin_browser.put(f"/api/products/{mug['_id']}", json={"stock": 1})
     html = await page(await client.get(f"/carts/{cid}"))
     assert 'id="buy-form" method="get" action="/carts/' in html
-    assert '<span id="buy-total" class="price">5.00</span>' in html
+    assert '<span id="buy-total" class="price">$5.00</span>' in html
     row = re.search(
         rf'<tr class="cart-line has-problem" data-line-product-id="{mug["_id"]}"'
         r' data-version="\d+">',
@@ -113,7 +113,7 @@ async def test_confirming_buys_and_shows_the_ticket(
     order = await api(client, f"/api/orders/{target.rsplit('/', 1)[1]}")
     assert f"Thank you! Order {order['code']} is placed." in html
     assert f'<span class="order-code">{order["code"]}</span>' in html
-    assert '<span id="order-total" class="price">25.00</span>' in html
+    assert '<span id="order-total" class="price">$25.00</span>' in html
     assert 'data-status="placed">Placed</span>' in html
     assert "Yerba mate" in html
     assert (await api(client, f"/api/products/{mate['_id']}"))["stock"] == 98
@@ -154,7 +154,7 @@ async def test_lines_left_behind_are_explained_on_the_cart_page(
     response = await post_form(client, f"/carts/{cid}/purchase", form)
     assert location(response) == f"/carts/{cid}/checkout"
     html = await page(await client.get(location(response)))
-    assert "The total is now 2.50: check what you buy and confirm again." in html
+    assert "The total is now $2.50: check what you buy and confirm again." in html
     assert "These stay in your cart" in html
     assert (await api(client, f"/api/products/{tea['_id']}"))["stock"] == 100
 

@@ -257,3 +257,52 @@ async def test_products_of_an_older_database_are_found_after_start_up(
     assert [p["title"] for p in body["payload"]] == ["Old 3", "Old 2"]
     assert body["totalPages"] == 2
     assert await success(await client.get("/api/categories")) == [{"name": "Old", "count": 4}]
+
+
+# ---- a search's total is counted up to a limit -------------------------------------------
+
+
+@pytest.fixture
+def count_limit(monkeypatch: pytest.MonkeyPatch) -> int:
+    """A small COUNT_LIMIT, on both stores, so a few products are "more than" it."""
+    limit = 5
+    for module in ("shop.store.sqlite.products", "shop.store.mongo.products"):
+        monkeypatch.setattr(f"{module}.COUNT_LIMIT", limit)
+    return limit
+
+
+async def test_a_search_counts_up_to_its_limit_then_says_more(
+    shop: Catalogue, count_limit: int
+) -> None:
+    for n in range(count_limit + 3):
+        await shop.add(title=f"Mate {n}")
+    await shop.add(title="Termo")
+    found = await shop.find("q=mate")
+    assert (found["totalDocs"], found["totalDocsExact"]) == (count_limit, False)
+    assert found["totalPages"] == 1
+    assert len(found["payload"]) == count_limit
+    # Only that many are paged: the last page stops at the limit, and none comes after.
+    assert len((await shop.find("q=mate&limit=3&page=2"))["payload"]) == count_limit - 3
+    assert (await shop.find("q=mate&limit=3&page=3"))["payload"] == []
+    exact = await shop.find("q=term")
+    assert (exact["totalDocs"], exact["totalDocsExact"]) == (1, True)
+    # A listing without words counts everything.
+    plain = await shop.find("limit=1")
+    assert (plain["totalDocs"], plain["totalDocsExact"]) == (count_limit + 4, True)
+
+
+async def test_a_product_holding_two_words_of_a_prefix_counts_once(
+    shop: Catalogue, count_limit: int
+) -> None:
+    await shop.add(title="Mate matero", description="Para el mate")
+    await shop.add(title="Matera de cuero")
+    found = await shop.find("q=mat")
+    assert (found["totalDocs"], found["totalDocsExact"]) == (2, True)
+    assert await shop.titles("q=mat+cuero") == ["Matera de cuero"]
+
+
+async def test_the_page_says_more_than_the_limit(shop: Catalogue, count_limit: int) -> None:
+    for _ in range(count_limit + 1):
+        await shop.add(title="Yerba")
+    response = await shop.client.get("/products?q=yerba")
+    assert f">More than {count_limit} products</p>" in await response.text()

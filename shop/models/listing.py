@@ -11,12 +11,17 @@ MAX_PAGE = 1_000_000
 
 @dataclass(frozen=True, slots=True)
 class Page[T]:
-    """One page of a listing; `total` counts every match, not just this page."""
+    """One page of a listing; `total` counts every match, not just this page.
+
+    A search counts its matches only up to a limit (shop.models.search.COUNT_LIMIT): past
+    it `total` is that limit and `exact` False, and only that many matches are paged.
+    """
 
     items: list[T]
     total: int
     page: int
     limit: int
+    exact: bool = True
 
     @property
     def total_pages(self) -> int:

@@ -16,56 +16,64 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+
+def N_(message: str) -> str:
+    """Mark `message` for extraction into the catalogues (`make catalogues`); it is
+    translated later, where it is shown, in the reader's language. `shop.i18n` re-exports
+    it; it lives here because the models import nothing of ours."""
+    return message
+
+
 # Error type -> template. Pydantic's types first, then the shop's own (raised by `refuse`).
 TEMPLATES: dict[str, str] = {
-    "missing": "is required",
-    "extra_forbidden": "is not an accepted field",
-    "string_type": "must be text",
-    "string_unicode": "must be text",
-    "int_type": "must be a whole number",
-    "int_parsing": "must be a whole number",
-    "int_from_float": "must be a whole number",
-    "bool_type": "must be true or false",
-    "bool_parsing": "must be true or false",
-    "list_type": "must be a list",
-    "dict_type": "must be an object",
-    "model_type": "must be an object",
-    "model_attributes_type": "must be an object",
-    "string_too_short": "must be at least {min_length} characters",
-    "string_too_long": "must be at most {max_length} characters",
-    "too_short": "must have at least {min_length} items",
-    "too_long": "must have at most {max_length} items",
-    "greater_than": "must be greater than {gt}",
-    "greater_than_equal": "must be at least {ge}",
-    "less_than": "must be less than {lt}",
-    "less_than_equal": "must be at most {le}",
-    "literal_error": "must be one of: {expected}",
-    "enum": "must be one of: {expected}",
-    "string_pattern_mismatch": "is not in the expected format",
+    "missing": N_("is required"),
+    "extra_forbidden": N_("is not an accepted field"),
+    "string_type": N_("must be text"),
+    "string_unicode": N_("must be text"),
+    "int_type": N_("must be a whole number"),
+    "int_parsing": N_("must be a whole number"),
+    "int_from_float": N_("must be a whole number"),
+    "bool_type": N_("must be true or false"),
+    "bool_parsing": N_("must be true or false"),
+    "list_type": N_("must be a list"),
+    "dict_type": N_("must be an object"),
+    "model_type": N_("must be an object"),
+    "model_attributes_type": N_("must be an object"),
+    "string_too_short": N_("must be at least {min_length} characters"),
+    "string_too_long": N_("must be at most {max_length} characters"),
+    "too_short": N_("must have at least {min_length} items"),
+    "too_long": N_("must have at most {max_length} items"),
+    "greater_than": N_("must be greater than {gt}"),
+    "greater_than_equal": N_("must be at least {ge}"),
+    "less_than": N_("must be less than {lt}"),
+    "less_than_equal": N_("must be at most {le}"),
+    "literal_error": N_("must be one of: {expected}"),
+    "enum": N_("must be one of: {expected}"),
+    "string_pattern_mismatch": N_("is not in the expected format"),
     # The shop's own checks.
-    "empty": "must not be empty",
-    "control_characters": "must not contain control characters",
-    "operator": "must not start with '$'",
-    "unencodable": "must be valid text",
-    "email": "must be an email address",
-    "code_characters": "must contain only letters, digits, '.', '_' and '-'",
-    "object_id": "must be a 24-character hexadecimal id",
-    "number": "must be a number",
-    "finite_number": "must be a finite number",
-    "cents": "must have at most two decimals",
-    "not_null": "must not be null",
-    "nothing_to_change": "must hold at least one field to change",
-    "duplicate_products": "may name each product only once",
-    "body_required": "is required: send a JSON object",
-    "json_object": "must be a JSON object",
-    "json_syntax": "must be valid JSON ({reason})",
+    "empty": N_("must not be empty"),
+    "control_characters": N_("must not contain control characters"),
+    "operator": N_("must not start with '$'"),
+    "unencodable": N_("must be valid text"),
+    "email": N_("must be an email address"),
+    "code_characters": N_("must contain only letters, digits, '.', '_' and '-'"),
+    "object_id": N_("must be a 24-character hexadecimal id"),
+    "number": N_("must be a number"),
+    "finite_number": N_("must be a finite number"),
+    "cents": N_("must have at most two decimals"),
+    "not_null": N_("must not be null"),
+    "nothing_to_change": N_("must hold at least one field to change"),
+    "duplicate_products": N_("may name each product only once"),
+    "body_required": N_("is required: send a JSON object"),
+    "json_object": N_("must be a JSON object"),
+    "json_syntax": N_("must be valid JSON ({reason})"),
     # Query strings and paths.
-    "unknown_parameter": "is not an accepted parameter",
-    "repeated_parameter": "may be given only once",
-    "whole_number_range": "must be a whole number from {min} to {max}",
-    "query_and_category": "names a category; give it once, as category or query",
+    "unknown_parameter": N_("is not an accepted parameter"),
+    "repeated_parameter": N_("may be given only once"),
+    "whole_number_range": N_("must be a whole number from {min} to {max}"),
+    "query_and_category": N_("names a category; give it once, as category or query"),
 }
-FALLBACK = "is not valid"
+FALLBACK = N_("is not valid")
 # A client-chosen field name (an unknown key) is shown, but never at any length.
 MAX_NAME = 64
 MAX_LISTED = 5
@@ -73,13 +81,23 @@ MAX_LISTED = 5
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """A phrase before translation: `str()` fills the template in."""
+    """A phrase before translation: `str()` fills the template in.
+
+    `field`, when set, is the field a "<field>: <phrase>" template names at its front; the
+    phrase is shown without it next to that field (the template is translated whole).
+    """
 
     template: str
     params: Mapping[str, Any] = field(default_factory=dict)
+    field: str | None = None
 
     def __str__(self) -> str:
-        return self.template.format(**self.params) if self.params else self.template
+        return self.fill(self.template)
+
+    def fill(self, template: str) -> str:
+        """`template` (this one, or its translation) filled in, without the field's name."""
+        text = template.format(**self.params) if self.params else template
+        return text.removeprefix(f"{self.field}: ") if self.field else text
 
 
 def phrase(kind: str, **params: Any) -> Message:
@@ -132,10 +150,15 @@ def field_errors(error: ValidationError, *, top_level: bool = False) -> dict[str
     return fields
 
 
-def summary(fields: Mapping[str, object]) -> str:
-    """One line naming each bad field: "price: must be greater than 0; title: is required"."""
+MORE = N_("and {count} more")
+
+
+def summary(fields: Mapping[str, object], more: str = MORE) -> str:
+    """One line naming each bad field: "price: must be greater than 0; title: is required".
+
+    `more` is the template for the fields left unnamed (translated by the caller)."""
     parts = [f"{name}: {text}" for name, text in list(fields.items())[:MAX_LISTED]]
     hidden = len(fields) - MAX_LISTED
     if hidden > 0:
-        parts.append(f"and {hidden} more")
+        parts.append(more.format(count=hidden))
     return "; ".join(parts)

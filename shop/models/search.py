@@ -4,7 +4,8 @@ A product is found by the words of its title, description and code, normalised (
 removed, case folded, split on anything that is not a letter or digit). A query matches
 when each of its words is the start of one of the product's words: `azu caf` finds
 "Azúcar para café". The stores keep each product's normalised words and look the
-prefixes up in an index, so a search never scans the catalogue.
+prefixes up in an index, so a search never scans the catalogue; its total counts up to
+COUNT_LIMIT matches.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ from collections.abc import Iterable
 _WORD = re.compile(r"[^\W_]+")
 MAX_QUERY_WORDS = 8
 MAX_WORD_LENGTH = 40
+# A search counts its matches up to this many, like search engines do ("more than 1,000"):
+# counting every product that holds a common word would cost each search a scan of the
+# catalogue, where stopping here costs about as much as listing a page.
+COUNT_LIMIT = 1000
 
 
 def fold(text: str) -> str:

@@ -8,9 +8,12 @@ from aiohttp import web
 
 from shop.bodies import form
 from shop.errors import Conflict, Forbidden, TooManyRequests, Unauthorized
+from shop.i18n import N_
 from shop.keys import USER, USERS
+from shop.models.messages import phrase
 from shop.models.users import LoginIn, PasswordChangeIn, UserIn
 from shop.routes.forms import (
+    FieldErrors,
     FormErrors,
     field_error,
     local_path,
@@ -35,7 +38,7 @@ async def _form_page(
     template: str,
     request: web.Request,
     values: dict[str, str],
-    errors: dict[str, str],
+    errors: FieldErrors,
     target: str,
     status: int = 200,
     headers: dict[str, str] | None = None,
@@ -49,7 +52,11 @@ async def _form_page(
 
 
 async def _blank_form(template: str, request: web.Request) -> web.Response:
-    return await _form_page(template, request, {}, {}, local_path(request.query.get("next"), HOME))
+    target = local_path(request.query.get("next"), HOME)
+    if request.get(USER) is not None:
+        # Logged in already: nothing to do here, on to the catalogue (or where it leads).
+        raise web.HTTPSeeOther(location=target)
+    return await _form_page(template, request, {}, {}, target)
 
 
 # ---- register ----------------------------------------------------------------------------
@@ -77,7 +84,7 @@ async def register(request: web.Request) -> web.Response:
         errors = field_error(exc, REGISTER_FIELDS, "email")
         return await _form_page("register.html", request, values, errors, target, status=409)
     await log_in(request, user)
-    flash(request, f"Welcome, {user.first_name}! Your account is ready.", "success")
+    flash(request, N_("Welcome, {name}! Your account is ready."), "success", name=user.first_name)
     raise web.HTTPSeeOther(location=target)
 
 
@@ -96,7 +103,9 @@ async def login(request: web.Request) -> web.Response:
     target = local_path(form.get("next"), HOME)
     values = {"email": form.get("email", "").strip(), "password": form.get("password", "")}
     try:
-        missing = {name: "is required" for name, value in values.items() if not value}
+        missing: FieldErrors = {
+            name: phrase("missing") for name, value in values.items() if not value
+        }
         if missing:
             raise FormErrors(missing)
         data = parse_form(LoginIn, values)
@@ -108,7 +117,7 @@ async def login(request: web.Request) -> web.Response:
         return await _form_page("login.html", request, values, exc.errors, target, status=400)
     except Unauthorized as exc:
         return await _form_page(
-            "login.html", request, values, {"password": exc.message}, target, status=401
+            "login.html", request, values, {"password": exc.as_message}, target, status=401
         )
     except TooManyRequests as exc:
         # The form stays, with when to try again.
@@ -116,13 +125,13 @@ async def login(request: web.Request) -> web.Response:
             "login.html",
             request,
             values,
-            {"form": exc.message},
+            {"form": exc.as_message},
             target,
             status=exc.status,
             headers=exc.headers,
         )
     await log_in(request, user)
-    flash(request, f"Welcome back, {user.first_name}.", "success")
+    flash(request, N_("Welcome back, {name}."), "success", name=user.first_name)
     raise web.HTTPSeeOther(location=target)
 
 
@@ -134,7 +143,7 @@ async def logout(request: web.Request) -> web.Response:
         raise web.HTTPSeeOther(location=HOME)
     await read_form(request)
     await log_out(request)
-    flash(request, "You are logged out.")
+    flash(request, N_("You are logged out."))
     raise web.HTTPSeeOther(location=HOME)
 
 
@@ -143,7 +152,7 @@ async def logout(request: web.Request) -> web.Response:
 
 async def _profile_page(
     request: web.Request,
-    errors: dict[str, str],
+    errors: FieldErrors,
     status: int = 200,
     headers: dict[str, str] | None = None,
 ) -> web.Response:
@@ -167,7 +176,7 @@ async def change_password(request: web.Request) -> web.Response:
     users = request.app[USERS]
     try:
         if values["new_password"] != values["new_password_confirm"]:
-            raise FormErrors({"new_password_confirm": "does not match the new password"})
+            raise FormErrors({"new_password_confirm": N_("does not match the new password")})
         data = parse_form(PasswordChangeIn, {name: values[name] for name in PASSWORD_FIELDS[:2]})
         await users.change_password(
             user, data.current_password, data.new_password, client_address(request)
@@ -178,11 +187,11 @@ async def change_password(request: web.Request) -> web.Response:
         errors = field_error(exc, PASSWORD_FIELDS, "current_password")
         return await _profile_page(request, errors, status=403)
     except TooManyRequests as exc:
-        errors = {"current_password": exc.message}
+        errors: FieldErrors = {"current_password": exc.as_message}
         return await _profile_page(request, errors, status=exc.status, headers=exc.headers)
     # Every session of the user has ended; this browser continues on a fresh one.
     await log_in(request, await users.get(user.id))
-    flash(request, "Your password was changed and your other sessions were ended.", "success")
+    flash(request, N_("Your password was changed and your other sessions were ended."), "success")
     raise web.HTTPSeeOther(location="/profile")
 
 
@@ -193,5 +202,5 @@ async def logout_everywhere(request: web.Request) -> web.Response:
     await read_form(request)
     await request.app[USERS].end_credentials(user.id)
     await log_out(request)
-    flash(request, "You are logged out on every device.")
+    flash(request, N_("You are logged out on every device."))
     raise web.HTTPSeeOther(location="/login")

@@ -1,11 +1,14 @@
-"""The cart page and its forms: add, set a quantity, remove, empty."""
+"""The cart page and its forms: add, set a quantity, remove, and empty (asked first)."""
 
 from __future__ import annotations
 
 from aiohttp import web
+from yarl import URL
 
 from shop.bodies import form
-from shop.errors import Conflict
+from shop.errors import Conflict, ShopError
+from shop.i18n import N_
+from shop.i18n.negotiation import language_of
 from shop.keys import CARTS
 from shop.models.carts import Cart, QuantityIn
 from shop.routes.catalogue_pages import BLANK_PRODUCT
@@ -23,7 +26,7 @@ def _cart_path(cid: str) -> str:
 
 
 def _title(cart: Cart, pid: str) -> str:
-    return next((line.product.title for line in cart.lines if line.product.id == pid), "it")
+    return next((line.product.title for line in cart.lines if line.product.id == pid), "")
 
 
 def _quantity(form: dict[str, str], default: str | None) -> int:
@@ -31,10 +34,18 @@ def _quantity(form: dict[str, str], default: str | None) -> int:
     return parse_form(QuantityIn, {} if raw is None else {"quantity": whole_number(raw)}).quantity
 
 
-def _refused(exc: Exception) -> str:
+def _refusal(request: web.Request, exc: FormErrors | ShopError) -> str:
+    """Why a quantity was refused, in the reader's language, without the field's name (it
+    is shown next to the field, or says which product it is about)."""
+    language = language_of(request)
     if isinstance(exc, FormErrors):
-        return "; ".join(f"{name}: {message}" for name, message in exc.errors.items())
-    return str(exc)
+        return language.message(exc.errors.get("quantity") or next(iter(exc.errors.values())))
+    return language.message(exc.as_message)
+
+
+def field_key(pid: str) -> str:
+    """The quantity field of a product's form (its page's, or its cart line's)."""
+    return f"quantity-{pid}"
 
 
 @routes.get("/carts/{cid}", name="cart")
@@ -54,9 +65,15 @@ async def add(request: web.Request) -> web.Response:
     try:
         cart = await request.app[CARTS].add(user, cid, pid, _quantity(form, "1"))
     except (FormErrors, Conflict) as exc:
-        flash(request, f"Not added: {_refused(exc)}", "error")
+        # Next to the quantity on the product's page; elsewhere (a card) as a message.
+        on_its_page = URL(back).path == f"/products/{pid}"
+        text = _refusal(request, exc)
+        if on_its_page:
+            flash(request, text, "error", field=field_key(pid))
+        else:
+            flash(request, N_("Not added: {reason}"), "error", reason=text)
     else:
-        flash(request, f"Added {_title(cart, pid)} to your cart.", "success")
+        flash(request, N_("Added {title} to your cart."), "success", title=_title(cart, pid))
     raise web.HTTPSeeOther(location=back)
 
 
@@ -69,9 +86,14 @@ async def set_quantity(request: web.Request) -> web.Response:
     try:
         cart = await request.app[CARTS].set_quantity(user, cid, pid, _quantity(form, None))
     except (FormErrors, Conflict) as exc:
-        flash(request, f"Not changed: {_refused(exc)}", "error")
+        flash(request, _refusal(request, exc), "error", field=field_key(pid))
     else:
-        flash(request, f"Updated the quantity of {_title(cart, pid)}.", "success")
+        flash(
+            request,
+            N_("Updated the quantity of {title}."),
+            "success",
+            title=_title(cart, pid),
+        )
     raise web.HTTPSeeOther(location=_cart_path(cid))
 
 
@@ -82,8 +104,30 @@ async def remove(request: web.Request) -> web.Response:
     user = poster(request, _cart_path(cid))
     await read_form(request)
     await request.app[CARTS].remove(user, cid, pid)
-    flash(request, "Removed the product from your cart.", "success")
+    flash(request, N_("Removed the product from your cart."), "success")
     raise web.HTTPSeeOther(location=_cart_path(cid))
+
+
+@routes.get("/carts/{cid}/clear", name="confirm_clear")
+async def confirm_clear(request: web.Request) -> web.Response:
+    """Emptying the cart asks first; this page is the question without JavaScript."""
+    user = current_user(request)
+    cart = await request.app[CARTS].get(user, path_id(request, "cid"))
+    language = language_of(request)
+    count = cart.item_count
+    context = {
+        "question": language.gettext("Empty your cart?"),
+        "detail": language.ngettext(
+            "The {count} item in it will be removed.",
+            "The {count} items in it will be removed.",
+            count,
+        ).format(count=language.number(count)),
+        "action": f"/carts/{cart.id}/clear",
+        "confirm_label": language.gettext("Empty the cart"),
+        "cancel_label": language.gettext("Keep it"),
+        "back": _cart_path(cart.id),
+    }
+    return await render("confirm.html", request, context)
 
 
 @routes.post("/carts/{cid}/clear")
@@ -93,5 +137,5 @@ async def clear(request: web.Request) -> web.Response:
     user = poster(request, _cart_path(cid))
     await read_form(request)
     await request.app[CARTS].clear(user, cid)
-    flash(request, "Your cart is empty now.", "success")
+    flash(request, N_("Your cart is empty now."), "success")
     raise web.HTTPSeeOther(location=_cart_path(cid))

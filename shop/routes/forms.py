@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from shop.errors import Forbidden, ShopError
 from shop.keys import USER
-from shop.models.messages import field_errors
+from shop.models.messages import Message, field_errors
 from shop.models.users import User
 from shop.security import csrf_matches
 from shop.sessions import CSRF, session_of
@@ -20,10 +20,14 @@ CSRF_FIELD = "csrf_token"
 MAX_PATH = 2000
 
 
+# A form field's error before translation: the page translates it (the `message` filter).
+type FieldErrors = dict[str, Message | str]
+
+
 class FormErrors(Exception):
     """The form is refused; `errors` maps each offending field to its message."""
 
-    def __init__(self, errors: dict[str, str]) -> None:
+    def __init__(self, errors: FieldErrors) -> None:
         super().__init__(errors)
         self.errors = errors
 
@@ -56,7 +60,7 @@ def parse_form[M: BaseModel](model: type[M], values: dict[str, Any]) -> M:
     try:
         return model.model_validate(values)
     except ValidationError as exc:
-        errors = {name: str(text) for name, text in field_errors(exc, top_level=True).items()}
+        errors: FieldErrors = dict(field_errors(exc, top_level=True))
         if "body" in errors:  # about the form as a whole
             errors["form"] = errors.pop("body")
         raise FormErrors(errors) from None
@@ -70,15 +74,14 @@ def whole_number(raw: str) -> int | str:
     return raw
 
 
-def field_error(exc: ShopError, fields: Collection[str], default: str) -> dict[str, str]:
-    """A service's error placed next to its field (else next to `default`)."""
-    named = {name: str(text) for name, text in exc.fields.items() if name in fields}
+def field_error(exc: ShopError, fields: Collection[str], default: str) -> FieldErrors:
+    """A service's error placed next to its field (else next to `default`); the page
+    translates it, and drops the field's name from its front."""
+    named: FieldErrors = {name: text for name, text in exc.fields.items() if name in fields}
     if named:
         return named
-    name, sep, message = exc.message.partition(": ")
-    if sep and name in fields:
-        return {name: message}
-    return {default: exc.message}
+    message = exc.as_message
+    return {message.field if message.field in fields else default: message}
 
 
 def is_local_path(value: str) -> bool:

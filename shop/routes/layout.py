@@ -1,5 +1,5 @@
-"""What every page's layout shows: who is logged in, the form token, the cart badge and
-the flash messages. `page_context` is the app's Jinja2 context processor."""
+"""What every page's layout shows: its language, who is logged in, the form token, the cart
+badge and the flash messages. `page_context` is the app's Jinja2 context processor."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+from markupsafe import Markup, escape
 
-from shop.errors import ShopError
-from shop.keys import CARTS, USER
+from shop.errors import ShopError, explain
+from shop.i18n.negotiation import language_of
+from shop.keys import CARTS, LANGUAGES, SCRIPT_TEXTS, USER
+from shop.models.carts import Cart
 from shop.models.images import card_url
 from shop.models.users import User
 from shop.routes.forms import is_local_path
@@ -30,17 +33,34 @@ NO_RETURN = frozenset({"/login", "/register", "/logout"})
 class Flash:
     category: str
     message: str
+    field: str | None = None  # shown next to this form field, when the page has it
 
 
-def flash(request: web.Request, message: str, category: str = "info", **params: Any) -> None:
-    """Keep a message (a template filled with `params`) for the next page this browser
-    renders."""
+def flash(
+    request: web.Request,
+    message: str,
+    category: str = "info",
+    *,
+    field: str | None = None,
+    **params: Any,
+) -> None:
+    """Keep a message (a template, N_-marked, filled with `params`) for the next page this
+    browser renders, in the reader's language; with `field`, next to that form field."""
+    _keep(request, category, language_of(request).message(message, **params), field)
+
+
+def flash_error(request: web.Request, exc: ShopError) -> None:
+    """Keep a refusal's message for the next page, in the reader's language."""
+    _keep(request, "error", explain(exc, language_of(request))[0], None)
+
+
+def _keep(request: web.Request, category: str, text: str, field: str | None) -> None:
     session = session_of(request)
     pending = session.get(FLASHES)
     if not isinstance(pending, list):
         pending = []
-    text = message.format(**params) if params else message
-    pending.append([category, text[:MAX_FLASH_LENGTH]])
+    text = text[:MAX_FLASH_LENGTH]
+    pending.append([category, text] if field is None else [category, text, field])
     # Reassigned, not mutated in place: the session only saves what it sees assigned.
     session[FLASHES] = pending[-MAX_FLASHES:]
 
@@ -52,16 +72,30 @@ def pop_flashes(request: web.Request) -> list[Flash]:
     pending = session.pop(FLASHES)
     if not isinstance(pending, list):
         return []
-    return [Flash(item[0], item[1]) for item in pending if _is_flash(item)]
+    return [Flash(*item) for item in pending if _is_flash(item)]
 
 
 def _is_flash(item: object) -> bool:
     return (
         isinstance(item, list)
-        and len(item) == 2
+        and len(item) in (2, 3)
         and item[0] in CATEGORIES
-        and isinstance(item[1], str)
+        and all(isinstance(part, str) for part in item[1:])
     )
+
+
+class CsrfToken:
+    """The session's form token, made only when a page prints it: an anonymous visitor
+    browsing pages without forms gets no session, hence no cookie."""
+
+    def __init__(self, request: web.Request) -> None:
+        self._request = request
+
+    def __str__(self) -> str:
+        return csrf_token(self._request)
+
+    def __html__(self) -> Markup:
+        return escape(str(self))
 
 
 def image_src(url: str) -> str:
@@ -76,31 +110,39 @@ def card_image_src(url: str) -> str:
     return image_src(card_url(url))
 
 
-async def _badge(request: web.Request, user: User | None) -> tuple[int, int]:
-    """The cart badge's count, and the version of the cart it counts (0 when unknown)."""
+async def _cart(request: web.Request, user: User | None) -> Cart | None:
+    """The cart the badge shows (its count, total, products and version), if any."""
     if user is None or user.cart is None:
-        return 0, 0
+        return None
     try:
-        cart = await request.app[CARTS].get(user, user.cart)
+        return await request.app[CARTS].get(user, user.cart)
     except (ShopError, StoreError):
         # The badge must never turn a page, least of all an error page, into a failure.
-        return 0, 0
-    return cart.item_count, cart.version
+        return None
 
 
 async def page_context(request: web.Request) -> dict[str, Any]:
-    """The layout's values: current_user, is_admin, csrf_token, cart_count, flashes."""
+    """The layout's values: language, current_user, is_admin, csrf_token, the cart (for
+    its badge), flashes (field_flashes are shown next to their form fields)."""
     user = request.get(USER)
     path = request.rel_url.path
-    cart_count, cart_version = await _badge(request, user)
+    language = language_of(request)
+    flashes = pop_flashes(request)
+    cart = await _cart(request, user)
     return {
+        "language": language,
+        "other_languages": [other for other in request.app[LANGUAGES] if other is not language],
+        "text_script": request.app[SCRIPT_TEXTS].url(language.tag),
         "current_user": user,
         "is_admin": is_admin(user),
-        "csrf_token": csrf_token(request),
-        "cart_count": cart_count,
-        "cart_version": cart_version,
-        "flashes": pop_flashes(request),
+        "csrf_token": CsrfToken(request),
+        "badge_cart": cart,
+        "cart_version": cart.version if cart is not None else 0,
+        "flashes": [item for item in flashes if item.field is None],
+        "field_flashes": {item.field: item.message for item in flashes if item.field},
         "here": request.rel_url.raw_path_qs,
+        # The header's search box shows the catalogue's search words on its listing.
+        "search_words": request.query.get("q", "") if path == "/products" else "",
         "login_next": (
             request.rel_url.raw_path_qs
             if request.method == "GET" and path not in NO_RETURN and is_local_path(path)

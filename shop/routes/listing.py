@@ -88,12 +88,20 @@ def page_numbers(current: int, total: int, spread: int = 2) -> list[int | None]:
 
 
 def pagination(request: web.Request, page: Page[Any]) -> dict[str, Any]:
-    """What a page's pagination macro shows: links to the neighbours and to page numbers."""
-    numbers = page_numbers(page.page, page.total_pages)
+    """What a page's pagination macro shows: links to the neighbours and to page numbers.
+
+    A page past the last (`past_end`) links to the last page instead of to neighbours.
+    """
+    past_end = page.page > page.total_pages
+    numbers = page_numbers(page.page, page.total_pages) if not past_end else []
     return {
-        "prev_link": page_link(request, page.page - 1) if page.page > 1 else None,
+        "prev_link": page_link(request, page.page - 1)
+        if 1 < page.page <= page.total_pages
+        else None,
         "next_link": page_link(request, page.page + 1) if page.page < page.total_pages else None,
         "page_links": [(n, page_link(request, n) if n else None) for n in numbers],
+        "past_end": past_end,
+        "last_link": page_link(request, page.total_pages),
     }
 
 
@@ -108,6 +116,10 @@ def listing_envelope(request: web.Request, page: Page[Listed]) -> dict[str, Any]
         "prevPage": page.page - 1 if has_prev else None,
         "nextPage": page.page + 1 if has_next else None,
         "page": page.page,
+        # Beyond the course's keys: how many match, so a live page keeps its count right
+        # (a search counts up to shop.models.search.COUNT_LIMIT: then it is not exact).
+        "totalDocs": page.total,
+        "totalDocsExact": page.exact,
         "hasPrevPage": has_prev,
         "hasNextPage": has_next,
         "prevLink": page_link(request, page.page - 1) if has_prev else None,

@@ -10,6 +10,7 @@ from aiohttp import web
 from shop.bodies import form
 from shop.errors import Conflict, Forbidden, Invalid
 from shop.i18n import N_
+from shop.i18n.negotiation import language_of
 from shop.keys import CARTS, ORDERS
 from shop.models.listing import MAX_PAGE
 from shop.models.money import from_text
@@ -23,7 +24,7 @@ from shop.models.orders import (
 from shop.routes.api_orders import BAD_KEY
 from shop.routes.common import path_id
 from shop.routes.forms import FormErrors, parse_form, poster, read_form
-from shop.routes.layout import flash
+from shop.routes.layout import flash, flash_error
 from shop.routes.listing import pagination
 from shop.routes.query import Query
 from shop.security import current_user
@@ -88,14 +89,14 @@ async def purchase(request: web.Request) -> web.Response:
                 request,
                 N_("The total is now {total}: check what you buy and confirm again."),
                 "error",
-                total=f"{exc.extra['total']:.2f}",
+                total=language_of(request).money(round(exc.extra["total"] * 100)),
             )
             raise web.HTTPSeeOther(location=f"/carts/{cid}/checkout") from None
         nothing = N_("Nothing in your cart can be bought now: see why on each line.")
         flash(request, nothing, "error")
         raise web.HTTPSeeOther(location=_cart_path(cid)) from None
     except Invalid as exc:
-        flash(request, exc.message, "error")
+        flash_error(request, exc)
         raise web.HTTPSeeOther(location=_cart_path(cid)) from None
     order = payload["order"]
     if payload["unfilled"]:
@@ -148,8 +149,8 @@ async def set_status(request: web.Request) -> web.Response:
     except FormErrors:
         flash(request, N_("Choose one of the statuses offered."), "error")
     except (Conflict, Forbidden) as exc:
-        flash(request, exc.message, "error")
+        flash_error(request, exc)
     else:
-        label = STATUS_LABELS[changed.status]
+        label = language_of(request).gettext(STATUS_LABELS[changed.status])
         flash(request, N_("Order {code}: {status}."), "success", code=changed.code, status=label)
     raise web.HTTPSeeOther(location=_order_path(oid))

@@ -17,7 +17,9 @@ from typing import Annotated, Any, Literal
 from aiohttp import WSCloseCode, WSMsgType, web
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from shop.errors import Forbidden, Invalid, ShopError, invalid
+from shop.errors import Forbidden, Invalid, ShopError, explain, invalid
+from shop.i18n import N_
+from shop.i18n.negotiation import language_of
 from shop.keys import HUB, PRODUCTS, SESSION_ID, SESSION_UNCHECKED, USER
 from shop.models.fields import Input
 from shop.models.messages import phrase
@@ -109,7 +111,8 @@ def read_message(raw: str, admin: bool) -> Input:
 
 
 async def answer(request: web.Request, subscriber: Subscriber, raw: str) -> dict[str, Any]:
-    """The reply to one text message: the action's result or an error."""
+    """The reply to one text message: the action's result or an error (in the language
+    the handshake asked for, like the API's)."""
     try:
         match read_message(raw, is_admin(request[USER])):
             case Ping():
@@ -132,11 +135,11 @@ async def answer(request: web.Request, subscriber: Subscriber, raw: str) -> dict
             case _:  # pragma: no cover (MESSAGES and the cases above list the same types)
                 raise Invalid("type: not handled")
     except ShopError as exc:
-        return error(exc.message)
+        return error(explain(exc, language_of(request))[0])
     except Exception:
         # Like the HTTP error middleware: the client learns nothing, the log keeps it.
         log.exception("unhandled error on a websocket message")
-        return error("internal error")
+        return error(language_of(request).gettext(N_("internal error")))
 
 
 @routes.get("/ws", name="ws")
@@ -170,7 +173,10 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
                 # Being closed, e.g. its session ended: what was already sent is not acted on.
                 break
             if not bucket.take():
-                subscriber.send_now(error(f"too many messages: at most {RATE:g} a second"))
+                text = language_of(request).message(
+                    N_("too many messages: at most {rate} a second"), rate=f"{RATE:g}"
+                )
+                subscriber.send_now(error(text))
                 await subscriber.close(
                     WSCloseCode.POLICY_VIOLATION, b"too many messages", flush=True
                 )
@@ -178,7 +184,8 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
             if msg.type is WSMsgType.TEXT:
                 subscriber.send_now(await answer(request, subscriber, msg.data))
             elif msg.type is WSMsgType.BINARY:
-                subscriber.send_now(error("binary messages are not accepted; send JSON text"))
+                text = N_("binary messages are not accepted; send JSON text")
+                subscriber.send_now(error(language_of(request).gettext(text)))
             else:  # ERROR: aiohttp has already closed the socket (e.g. MESSAGE_TOO_BIG)
                 break
     finally:

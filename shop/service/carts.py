@@ -78,6 +78,27 @@ class CartService:
         return self._changed(cart)
 
 
+def _not_enough(short: NotEnoughStock) -> Conflict:
+    """409 naming the product and what is possible; `available` says how many there are."""
+    extra = {"available": short.stock}
+    if short.stock == 0:
+        return Conflict("quantity: {title} is sold out", title=short.title, extra=extra)
+    if short.in_cart:
+        return Conflict(
+            "quantity: only {available} of {title} in stock, and your cart holds {in_cart}",
+            available=short.stock,
+            title=short.title,
+            in_cart=short.in_cart,
+            extra=extra,
+        )
+    return Conflict(
+        "quantity: only {available} of {title} in stock",
+        available=short.stock,
+        title=short.title,
+        extra=extra,
+    )
+
+
 @contextmanager
 def _store_errors(cid: str, pid: str | None) -> Iterator[None]:
     """Turn a store's refusal into the domain error the client should see."""
@@ -93,7 +114,7 @@ def _store_errors(cid: str, pid: str | None) -> Iterator[None]:
         if pid is None:
             raise NotFound("a product was not found") from None
         raise NotFound("product {pid} not found", pid=pid) from None
-    except NotEnoughStock:
-        raise Conflict("quantity: not enough stock") from None
+    except NotEnoughStock as short:
+        raise _not_enough(short) from None
     except LineTooLarge:
         raise Conflict("quantity: a cart line holds at most {most}", most=MAX_QUANTITY) from None

@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass
 
 from shop.errors import TooManyRequests
+from shop.i18n import N_
 from shop.store.throttle import ThrottleStore, Window
 
 
@@ -47,14 +48,23 @@ class Attempt:
         return self.windows[0].count > 0
 
 
-def _refusal(template: str, wait: float) -> TooManyRequests:
+# What each refusal says when the wait is a minute at most, and when it is longer.
+FAILED_ATTEMPTS = (
+    N_("too many failed attempts; try again in a minute"),
+    N_("too many failed attempts; try again in {minutes} minutes"),
+)
+INVALID_TOKENS = (
+    N_("too many invalid tokens; try again in a minute"),
+    N_("too many invalid tokens; try again in {minutes} minutes"),
+)
+
+
+def _refusal(templates: tuple[str, str], wait: float) -> TooManyRequests:
     seconds = max(1, math.ceil(wait))
     minutes = math.ceil(seconds / 60)
     if minutes <= 1:
-        return TooManyRequests(template + "; try again in a minute", retry_after=seconds)
-    return TooManyRequests(
-        template + "; try again in {minutes} minutes", retry_after=seconds, minutes=minutes
-    )
+        return TooManyRequests(templates[0], retry_after=seconds)
+    return TooManyRequests(templates[1], retry_after=seconds, minutes=minutes)
 
 
 class Throttle:
@@ -88,7 +98,7 @@ class Throttle:
             if window.count >= limit
         ]
         if waits:
-            raise _refusal("too many failed attempts", max(waits))
+            raise _refusal(FAILED_ATTEMPTS, max(waits))
         return Attempt(keys, windows)
 
     async def password_failed(self, attempt: Attempt) -> None:
@@ -117,7 +127,7 @@ class Throttle:
         if wait <= 0:
             del self._blocked[address]
             return
-        raise _refusal("too many invalid tokens", wait)
+        raise _refusal(INVALID_TOKENS, wait)
 
     async def token_failed(self, address: str) -> None:
         """Count a wrong token. The one that fills the address's count blocks it here;
@@ -127,7 +137,7 @@ class Throttle:
         if window.count >= self._limits.per_address:
             self._block(address, window.reset_at, now)
         if window.count > self._limits.per_address:
-            raise _refusal("too many invalid tokens", window.reset_at - now)
+            raise _refusal(INVALID_TOKENS, window.reset_at - now)
 
     def _block(self, address: str, until: float, now: float) -> None:
         if len(self._blocked) >= self.MAX_BLOCKED:

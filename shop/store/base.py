@@ -67,7 +67,14 @@ class MissingLine(StoreError):
 
 
 class NotEnoughStock(StoreError):
-    """The requested quantity is more than the product's stock."""
+    """The requested quantity is more than the product's stock: how many there are, of
+    which product, and how many the cart's line already held (for an add)."""
+
+    def __init__(self, pid: str, *, stock: int, title: str, in_cart: int = 0) -> None:
+        super().__init__(pid)
+        self.stock = stock
+        self.title = title
+        self.in_cart = in_cart
 
 
 class LineTooLarge(StoreError):

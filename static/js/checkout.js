@@ -41,9 +41,9 @@
 
   function open() {
     key = newKey();
-    total = section.dataset.purchasableTotal;
+    total = section.dataset.purchasableTotal; // a plain amount: "1499.99"
     panel.querySelectorAll(".confirm-total").forEach(function (element) {
-      element.textContent = total;
+      element.textContent = live.money(total);
     });
     showError("");
     result.hidden = true;
@@ -102,11 +102,11 @@
       // server error the same key is kept: a retry can never buy twice.
       if (response.status < 500) key = newKey();
       if (response.status === 409 && answer && answer.total !== undefined) {
-        total = live.money(answer.total);
+        total = Number(answer.total).toFixed(2);
         panel.querySelectorAll(".confirm-total").forEach(function (element) {
-          element.textContent = total;
+          element.textContent = live.money(total);
         });
-        showError((words.textChanged || "").replace("{total}", total));
+        showError((words.textChanged || "").replace("{total}", live.money(total)));
       } else if (response.status === 409) {
         showError(words.textNothing || "");
       } else {

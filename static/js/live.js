@@ -6,8 +6,13 @@
  * from the JSON API. Products and carts carry a version that grows with every write: an
  * event or answer older than what the page shows is ignored, so a late event (from
  * another server process) never undoes a newer one.
+ * A listing stays consistent: after a product is created or deleted (or changed, on a
+ * filtered listing) it refetches its page, so a deleted card's place is filled from the
+ * next page, and redraws its count and page links. The cart badge refetches the cart when
+ * one of its products changes or goes.
  * Other scripts use window.ShopLive: send(), on(), renderCart(), refreshCart(), notify(),
  * money(), fetchJSON(). Order events (`order.updated`) reach the listeners added with on().
+ * Words come from window.ShopText (static/js/text.js).
  */
 (function () {
   "use strict";
@@ -18,6 +23,12 @@
   const SILENCE_LIMIT = 60000; // no message at all for this long: the socket is dead
   const PLACEHOLDER = "/static/img/placeholder.svg";
   const RESYNC_SPREAD = 1000; // ms: pages told to resync at once do not all fetch at once
+  const LOW_STOCK = 5; // shop.models.products.LOW_STOCK: "only 3 left" from here down
+  // A listing refetches its page this long after the last product event of a burst, plus up
+  // to SPREAD more, so the pages open everywhere do not all ask at the same moment.
+  const SETTLE = 250;
+  const SPREAD = 750;
+  const { t, nt } = window.ShopText;
 
   const body = document.body;
   const cartId = body.dataset.cartId || "";
@@ -40,9 +51,7 @@
 
   // ---- small helpers ---------------------------------------------------------------------
 
-  function money(value) {
-    return Number(value).toFixed(2);
-  }
+  const money = window.ShopText.money;
 
   function byProductId(selector, pid) {
     return selector + '[data-product-id="' + CSS.escape(pid) + '"]';
@@ -94,16 +103,7 @@
   }
 
   function notify(message, category) {
-    const box = document.getElementById("flashes");
-    if (!box) return;
-    const item = document.createElement("p");
-    item.className = "flash flash-" + (category || "info");
-    item.textContent = message;
-    box.append(item);
-    while (box.children.length > 3) box.firstElementChild.remove();
-    setTimeout(function () {
-      item.remove();
-    }, 6000);
+    if (window.ShopFlash) window.ShopFlash.show(message, category);
   }
 
   /* Call the JSON API: `{status, ok, body}`, body null when the answer is not JSON.
@@ -133,6 +133,7 @@
   // ---- connection state ------------------------------------------------------------------
 
   function setStatus(state, text) {
+    // The words are the page's language's; the state drives the dot's colour.
     const status = document.getElementById("live-status");
     if (!status) return;
     status.dataset.state = state;
@@ -141,6 +142,30 @@
 
   // ---- products ----------------------------------------------------------------------------
 
+  /* Whether a product can be bought, in words, as _macros.html's `availability` says it. */
+  function fillAvailability(root, product) {
+    if (product.stock === undefined && product.status === undefined) return;
+    root.querySelectorAll(".availability").forEach(function (label) {
+      const stock = Number(product.stock);
+      let state = "in_stock";
+      let text = t("In stock");
+      if (product.status === false) {
+        state = "unavailable";
+        text = t("Unavailable");
+      } else if (stock < 1) {
+        state = "sold_out";
+        text = t("Sold out");
+      } else if (stock <= LOW_STOCK) {
+        state = "low";
+        text = nt("Only {n} left", "Only {n} left", stock);
+      } else if (label.dataset.showCount === "true") {
+        text = nt("{n} in stock", "{n} in stock", stock);
+      }
+      label.dataset.availability = state;
+      label.textContent = text;
+    });
+  }
+
   /* Fill one product element (a card or the detail page) from the API's product JSON. */
   function fillProduct(root, product) {
     const pid = product._id;
@@ -148,17 +173,16 @@
     if (product.version !== undefined) root.dataset.version = String(product.version);
     setText(root, ".product-title", product.title);
     if (product.price !== undefined) setText(root, ".product-price", money(product.price));
-    setText(root, ".product-stock", product.stock);
-    if (product.stock !== undefined) {
-      root.querySelectorAll(".stock").forEach(function (stock) {
-        stock.dataset.stock = String(product.stock);
-      });
-    }
+    fillAvailability(root, product);
     setText(root, ".product-category", product.category);
     setText(root, ".product-description", product.description);
     setText(root, ".product-code", product.code);
     root.querySelectorAll("a.product-link").forEach(function (link) {
       link.href = "/products/" + encodeURIComponent(pid);
+    });
+    root.querySelectorAll("a.delete-product").forEach(function (link) {
+      const here = location.pathname + location.search;
+      link.href = "/products/" + encodeURIComponent(pid) + "/delete?next=" + encodeURIComponent(here);
     });
     if (product.thumbnails !== undefined || product.title !== undefined) {
       root.querySelectorAll("img.product-thumb").forEach(function (image) {
@@ -171,18 +195,15 @@
         fillGallery(gallery, product);
       });
     }
-    const available = product.status !== false;
-    root.classList.toggle("is-unavailable", !available);
-    root.querySelectorAll(".product-unavailable").forEach(function (label) {
-      label.hidden = available;
-    });
+    const onSale = product.status !== false;
+    root.classList.toggle("is-unavailable", !onSale);
     root.querySelectorAll("form.add-to-cart-form").forEach(function (form) {
       if (cartId) {
         form.action = "/carts/" + encodeURIComponent(cartId) + "/add/" + encodeURIComponent(pid);
       }
       const button = form.querySelector(".add-to-cart");
       if (button && product.stock !== undefined) {
-        button.disabled = Number(product.stock) < 1 || !available;
+        button.disabled = Number(product.stock) < 1 || !onSale;
       }
     });
   }
@@ -190,6 +211,7 @@
   /* The product page's images, as product.html renders them: the first large, the others
      as small links to their page size. */
   function fillGallery(gallery, product) {
+    const altMore = gallery.dataset.altMore || "{title}, image {n}";
     const main = gallery.querySelector(".gallery-main");
     const title = product.title !== undefined ? String(product.title) : main ? main.alt : "";
     if (main) main.alt = title;
@@ -206,7 +228,7 @@
       link.href = imageSrc(url);
       const image = document.createElement("img");
       image.src = imageSrc(cardUrl(url));
-      image.alt = title + ", image " + (index + 2);
+      image.alt = altMore.replace("{title}", title).replace("{n}", String(index + 2));
       image.loading = "lazy";
       image.width = 160;
       image.height = 120;
@@ -237,30 +259,29 @@
     const grid = productGrid();
     if (!grid || gone.has(product._id)) return;
     const existing = grid.querySelector(byProductId("", product._id));
-    if (existing) {
-      if (isNewer(product, existing, false)) fillProduct(existing, product);
-      return;
-    }
-    if (grid.dataset.liveAppend !== "true") return;
-    const limit = Number(grid.dataset.limit || Infinity);
-    if (grid.children.length >= limit) return;
-    const card = newCard(product);
-    if (!card) return;
-    card.classList.add("is-new");
-    grid.append(card);
-    toggleEmpty();
+    if (existing && isNewer(product, existing, false)) fillProduct(existing, product);
+    // Where a new product belongs (if on this page at all) is the listing's to say.
+    scheduleListingResync();
   }
 
   function productUpdated(product) {
     if (gone.has(product._id)) return;
+    let shown = false;
     document.querySelectorAll(byProductId("", product._id)).forEach(function (element) {
       if (!isNewer(product, element, false)) return;
       fillProduct(element, product);
       flash(element);
+      shown = shown || Boolean(element.closest("#product-grid"));
     });
-    // A cart line shows the product's version it was rendered with (it is no card).
+    const grid = productGrid();
+    // A filtered or sorted listing may gain or lose it; a shopper's loses it off sale.
+    if (grid && (grid.dataset.filtered === "true" || (shown && product.status === false))) {
+      scheduleListingResync();
+    }
+    // A cart line shows the product's version it was rendered with (it is no card); the
+    // badge knows only which products the cart holds.
     const line = cartLine(product._id);
-    if (line && isNewer(product, line, false)) refreshCart();
+    if (line ? isNewer(product, line, false) : cartHolds(product._id)) scheduleCartRefresh();
   }
 
   function productDeleted(pid) {
@@ -273,7 +294,9 @@
       }
     });
     toggleEmpty();
-    if (cartLine(pid)) refreshCart();
+    // The next page's first product moves up into the place, and the count goes down.
+    if (productGrid()) scheduleListingResync();
+    if (cartHolds(pid)) scheduleCartRefresh();
   }
 
   function markGone(element) {
@@ -316,14 +339,108 @@
     return getJSON(url);
   }
 
-  async function resyncProducts() {
-    const grid = productGrid();
-    if (grid && grid.dataset.source) {
-      const answer = await fetchSettled(grid.dataset.source);
-      if (answer.ok && answer.body && Array.isArray(answer.body.payload)) {
-        reconcileGrid(grid, answer.body.payload);
-      }
+  /* The listing's count ("12 products") and page links, from the API's listing answer. */
+  function fillListing(listing) {
+    const total = document.getElementById("products-total");
+    if (total && typeof listing.totalDocs === "number") {
+      total.dataset.total = String(listing.totalDocs);
+      total.textContent =
+        listing.totalDocsExact === false
+          ? t("More than {n} products", { n: window.ShopText.number(listing.totalDocs) })
+          : nt("{n} product", "{n} products", listing.totalDocs);
     }
+    const pager = document.querySelector(".pager");
+    if (pager && typeof listing.totalPages === "number") renderPager(pager, listing.page, listing.totalPages);
+    const empty = document.getElementById("products-empty");
+    if (empty) empty.hidden = listing.payload.length > 0 || listing.page > listing.totalPages;
+  }
+
+  function pageHref(number) {
+    const url = new URL(location.href);
+    url.searchParams.set("page", String(number));
+    return url.pathname + url.search;
+  }
+
+  function link(href, text, className, rel) {
+    const element = document.createElement("a");
+    element.className = className;
+    element.href = href;
+    element.textContent = text;
+    if (rel) element.rel = rel;
+    return element;
+  }
+
+  /* The same page links as _macros.html's `pagination`: the first and last pages and those
+     around this one, or, past the last page, a link to it. */
+  function renderPager(pager, current, pages) {
+    if (pager.dataset.totalPages === String(pages) && pager.dataset.page === String(current)) return;
+    pager.dataset.totalPages = String(pages);
+    pager.dataset.page = String(current);
+    pager.replaceChildren();
+    if (current > pages) {
+      const notice = document.createElement("p");
+      notice.className = "notice past-end";
+      notice.textContent =
+        t("There is no page {page} here: the last page is {last}.", { page: current, last: pages }) + " ";
+      notice.append(link(pageHref(pages), t("Go to page {last}", { last: pages }), "page-last"));
+      pager.append(notice);
+      return;
+    }
+    if (pages <= 1) return;
+    const nav = document.createElement("nav");
+    nav.className = "pagination";
+    nav.setAttribute("aria-label", t("Pages"));
+    if (current > 1) nav.append(link(pageHref(current - 1), "‹ " + t("Previous"), "page-link", "prev"));
+    let previous = 0;
+    for (let n = 1; n <= pages; n += 1) {
+      if (n !== 1 && n !== pages && Math.abs(n - current) > 2) continue;
+      if (n > previous + 1) {
+        const gap = document.createElement("span");
+        gap.className = "page-gap";
+        gap.textContent = "…";
+        nav.append(gap);
+      }
+      if (n === current) {
+        const here = document.createElement("span");
+        here.className = "page-link is-current";
+        here.setAttribute("aria-current", "page");
+        here.textContent = window.ShopText.number(n);
+        nav.append(here);
+      } else {
+        nav.append(link(pageHref(n), window.ShopText.number(n), "page-link"));
+      }
+      previous = n;
+    }
+    if (current < pages) nav.append(link(pageHref(current + 1), t("Next") + " ›", "page-link", "next"));
+    const summary = document.createElement("p");
+    summary.className = "muted pagination-summary";
+    summary.textContent = t("Page {page} of {pages}", { page: current, pages: pages });
+    pager.append(nav, summary);
+  }
+
+  let listingTimer = null;
+
+  function scheduleListingResync() {
+    if (!productGrid()) return;
+    clearTimeout(listingTimer);
+    listingTimer = setTimeout(function () {
+      listingTimer = null;
+      resyncListing().catch(function () {});
+    }, SETTLE + Math.random() * SPREAD);
+  }
+
+  async function resyncListing() {
+    const grid = productGrid();
+    if (!grid || !grid.dataset.source) return;
+    const answer = await fetchSettled(grid.dataset.source);
+    if (answer.ok && answer.body && Array.isArray(answer.body.payload)) {
+      reconcileGrid(grid, answer.body.payload);
+      fillListing(answer.body);
+    }
+  }
+
+  async function resyncProducts() {
+    await resyncListing();
     const detail = document.querySelector(".product-detail[data-product-id]");
     if (detail) {
       const pid = detail.dataset.productId;
@@ -347,12 +464,46 @@
     return section ? section.querySelector('[data-line-product-id="' + CSS.escape(pid) + '"]') : null;
   }
 
+  /* Whether the user's cart holds the product: its page's lines, or the badge's list. */
+  function cartHolds(pid) {
+    if (cartLine(pid)) return true;
+    const badge = document.getElementById("cart-badge");
+    return Boolean(badge && (badge.dataset.products || "").split(" ").includes(pid));
+  }
+
+  let cartTimer = null;
+
+  function scheduleCartRefresh() {
+    clearTimeout(cartTimer);
+    cartTimer = setTimeout(function () {
+      cartTimer = null;
+      refreshCart().catch(function () {});
+    }, SETTLE);
+  }
+
+  /* The badge: how many items, their total (both in its accessible name) and which products. */
   function updateBadge(cart) {
     const badge = document.getElementById("cart-badge");
     if (!badge || badge.dataset.cartId !== cart._id) return;
-    const count = String(cart.count);
-    if (badge.textContent.trim() !== count) {
-      badge.textContent = count;
+    badge.dataset.products = cart.products
+      .map(function (line) {
+        return line.product._id;
+      })
+      .join(" ");
+    const count = window.ShopText.number(cart.count);
+    const total = money(cart.total);
+    const countElement = badge.querySelector(".cart-count");
+    const totalElement = badge.querySelector(".cart-total");
+    const changed =
+      (countElement && countElement.textContent !== count) ||
+      (totalElement && totalElement.lastChild.textContent !== total);
+    setText(badge, ".cart-count", count);
+    setText(badge, ".cart-items", nt("item", "items", cart.count));
+    if (totalElement) {
+      totalElement.lastChild.textContent = total;
+      totalElement.classList.toggle("is-empty", cart.count === 0);
+    }
+    if (changed) {
       badge.classList.remove("is-bumped");
       void badge.offsetWidth;
       badge.classList.add("is-bumped");
@@ -374,6 +525,13 @@
     const input = row.querySelector("input.quantity");
     // Never overwrite what the user is typing right now.
     if (input && document.activeElement !== input) input.value = String(line.quantity);
+    if (input) {
+      input.setAttribute("aria-label", t("Quantity of {title}", { title: product.title }));
+      input.setAttribute("aria-describedby", "quantity-note-" + pid);
+    }
+    row.querySelectorAll(".field-note").forEach(function (note) {
+      note.id = "quantity-note-" + pid;
+    });
     const setForm = row.querySelector("form.set-line-form");
     if (setForm) setForm.action = base + "/set/" + encodeURIComponent(pid);
     const removeForm = row.querySelector("form.remove-line-form");
@@ -399,9 +557,9 @@
 
   /* The Buy button shows what a purchase would cost now; it is off when nothing can be bought. */
   function fillCheckout(section, cart) {
-    const total = money(cart.purchasable_total);
-    section.dataset.purchasableTotal = total;
-    setText(section, "#buy-total, .confirm-total", total);
+    // The amount for the purchase (a plain number), and as the page writes it.
+    section.dataset.purchasableTotal = Number(cart.purchasable_total).toFixed(2);
+    setText(section, "#buy-total, .confirm-total", money(cart.purchasable_total));
     const buyable = cart.products.filter(function (line) {
       return !line.problem;
     }).length;
@@ -527,7 +685,8 @@
     const ceiling = Math.min(MAX_DELAY, FIRST_DELAY * 2 ** attempts);
     const delay = ceiling / 2 + Math.random() * (ceiling / 2); // jitter spreads the herd
     attempts += 1;
-    setStatus("closed", "Offline, retrying in " + Math.max(1, Math.round(delay / 1000)) + " s");
+    const seconds = Math.max(1, Math.round(delay / 1000));
+    setStatus("closed", nt("Offline, retrying in {n} second", "Offline, retrying in {n} seconds", seconds));
     retryTimer = setTimeout(function () {
       retryTimer = null;
       connect();
@@ -536,7 +695,7 @@
 
   function connect() {
     if (leaving) return;
-    setStatus("connecting", "Connecting…");
+    setStatus("connecting", t("Connecting…"));
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     let ws;
     try {
@@ -552,7 +711,7 @@
     ws.addEventListener("open", function () {
       lastHeard = Date.now();
       connectedBefore = true;
-      setStatus("open", "Live");
+      setStatus("open", t("Live"));
       send({ type: "subscribe", topics: body.dataset.userId ? ["products", "cart", "orders"] : ["products"] });
       startPing();
       if (needsResync) resync();

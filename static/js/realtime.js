@@ -1,11 +1,15 @@
 /* The admin's controls on /realtimeproducts: creating and deleting products is sent over
  * the websocket; the server answers "ack" or "error", shown next to the form. The list
  * itself changes through the product events that live.js applies for everyone.
+ *
+ * "Delete" asks first, in place on the card; without JavaScript it is a link to the
+ * confirmation page (/products/:pid/delete).
  */
 (function () {
   "use strict";
 
   const live = window.ShopLive;
+  const { t } = window.ShopText;
   const form = document.getElementById("create-product-form");
   if (!live || !form) return;
 
@@ -63,24 +67,59 @@
     event.preventDefault();
     const message = { type: "product.create", product: readProduct() };
     if (new Blob([JSON.stringify(message)]).size > MAX_MESSAGE_BYTES) {
-      showError("This product is too long to send: shorten the description or thumbnails.");
+      showError(t("This product is too long to send: shorten the description or thumbnails."));
       return;
     }
     if (!live.send(message)) {
-      showError("Not connected to the live updates; wait a moment and try again.");
+      showError(t("Not connected to the live updates; wait a moment and try again."));
     }
   });
 
+  /* The question, in place of the card's actions: "Delete Yerba mate? Delete / Keep it". */
+  function ask(card, link) {
+    const actions = link.closest(".card-actions");
+    if (!actions || actions.querySelector(".confirm-inline")) return;
+    const title = card.querySelector(".product-title");
+    const question = document.createElement("div");
+    question.className = "confirm-inline";
+    question.setAttribute("role", "group");
+    const text = document.createElement("span");
+    text.className = "confirm-question";
+    text.textContent = t("Delete {title}?", { title: title ? title.textContent : "" });
+    const yes = document.createElement("button");
+    yes.type = "button";
+    yes.className = "button button-danger button-small confirm-delete";
+    yes.textContent = t("Delete");
+    const no = document.createElement("button");
+    no.type = "button";
+    no.className = "button button-ghost button-small";
+    no.textContent = t("Keep it");
+    question.append(text, yes, no);
+    link.hidden = true;
+    actions.append(question);
+    no.focus();
+    no.addEventListener("click", function () {
+      question.remove();
+      link.hidden = false;
+      link.focus();
+    });
+    yes.addEventListener("click", function () {
+      if (live.send({ type: "product.delete", pid: card.dataset.productId })) {
+        yes.disabled = true;
+        no.disabled = true;
+      } else {
+        showError(t("Not connected to the live updates; wait a moment and try again."));
+      }
+    });
+  }
+
   document.addEventListener("click", function (event) {
-    const button = event.target instanceof Element ? event.target.closest(".delete-product") : null;
-    if (!button) return;
-    const card = button.closest("[data-product-id]");
+    const link = event.target instanceof Element ? event.target.closest("a.delete-product") : null;
+    if (!link) return;
+    const card = link.closest("[data-product-id]");
     if (!card) return;
-    if (live.send({ type: "product.delete", pid: card.dataset.productId })) {
-      button.disabled = true;
-    } else {
-      showError("Not connected to the live updates; wait a moment and try again.");
-    }
+    event.preventDefault();
+    ask(card, link);
   });
 
   live.on(function (message) {
@@ -88,18 +127,20 @@
       const action = String(message.action || "");
       if (action.includes("create")) {
         form.reset();
-        const grid = document.getElementById("product-grid");
-        const shownHere = grid && grid.dataset.liveAppend === "true";
+        const pager = document.querySelector(".pager");
+        const last = !pager || Number(pager.dataset.page) >= Number(pager.dataset.totalPages);
         // New products come last: on an earlier page the list does not change.
-        showStatus(shownHere ? "Product created." : "Product created; it is listed on the last page.");
+        showStatus(last ? t("Product created.") : t("Product created; it is listed on the last page."));
       } else if (action.includes("delete")) {
-        showStatus("Product deleted.");
+        showStatus(t("Product deleted."));
       }
     } else if (message.type === "error") {
-      showError(String(message.error || "The server refused the request."));
+      showError(String(message.error || t("The server refused the request.")));
       // A refused delete leaves its card in place: let the admin try again.
-      document.querySelectorAll(".delete-product:disabled").forEach(function (button) {
-        button.disabled = false;
+      document.querySelectorAll(".confirm-delete:disabled").forEach(function (button) {
+        button.closest(".confirm-inline").querySelectorAll("button").forEach(function (each) {
+          each.disabled = false;
+        });
       });
     }
   });

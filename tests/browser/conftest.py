@@ -235,6 +235,10 @@ class AdminApi:
             assert response.status == 200, await response.text()
             return (await response.json())["payload"]
 
+    async def delete_product(self, pid: str) -> None:
+        async with self.session.delete(f"/api/products/{pid}") as response:
+            assert response.status == 200, await response.text()
+
     async def upload_image(self, pid: str, data: bytes) -> str:
         """Upload an image to the product; its page-size URL."""
         form = FormData()

@@ -156,13 +156,13 @@ async def test_adding_two_products_counts_up_the_badge_without_reload(
     await wait_live(page)
     await mark_loaded(page)
     badge = page.locator("#cart-badge")
-    await expect(badge).to_have_text("0")
+    await expect(badge.locator(".cart-count")).to_have_text("0")
     await expect(badge).to_have_attribute("href", re.compile(rf"/carts/{user['cart']}$"))
 
     await card(page, mate["_id"]).locator(".add-to-cart").click()
-    await expect(badge).to_have_text("1")
+    await expect(badge.locator(".cart-count")).to_have_text("1")
     await card(page, bombilla["_id"]).locator(".add-to-cart").click()
-    await expect(badge).to_have_text("2")
+    await expect(badge.locator(".cart-count")).to_have_text("2")
 
     await assert_not_reloaded(page)
     response = await context.request.get(f"/api/carts/{user['cart']}")
@@ -201,7 +201,7 @@ async def test_quantity_change_in_one_tab_appears_in_the_other_without_reload(
     await expect(watched.locator("input.quantity")).to_have_value("3")
     await expect(watched.locator(".line-total")).to_contain_text("37.5")
     await expect(second.locator("#cart-total")).to_contain_text("46")  # 37.5 + 8.5
-    await expect(second.locator("#cart-badge")).to_have_text("5")
+    await expect(second.locator("#cart-badge .cart-count")).to_have_text("5")
     await assert_not_reloaded(first)
     await assert_not_reloaded(second)
 
@@ -245,8 +245,8 @@ async def test_product_created_on_realtimeproducts_appears_on_anonymous_products
     fresh = watcher.locator("[data-product-id]", has_text=title)
     await expect(fresh).to_have_count(1)
     await expect(fresh.locator(".product-title")).to_have_text(title)
-    await expect(fresh.locator(".product-price")).to_contain_text("9.75")
-    await expect(fresh.locator(".product-stock")).to_contain_text("12")
+    await expect(fresh.locator(".product-price")).to_have_text("$9.75")
+    await expect(fresh.locator(".availability")).to_have_text("In stock")
     await assert_not_reloaded(watcher)
 
 
@@ -286,11 +286,15 @@ async def test_price_and_stock_changes_through_the_api_update_the_card_in_place(
     await expect(card(page, mate["_id"]).locator(".product-price")).to_contain_text("99.9")
     assert await cards.evaluate_all("cards => cards.map(c => c.dataset.productId)") == before
 
-    await admin_api.update_product(mate["_id"], stock=0)
+    await admin_api.update_product(mate["_id"], stock=3)
 
-    await expect(card(page, mate["_id"]).locator(".product-stock")).to_have_text("0")
-    # Marked sold out (styled in red) without a reload.
-    await expect(card(page, mate["_id"]).locator(".stock")).to_have_attribute("data-stock", "0")
+    # The count shows only when low.
+    availability = card(page, mate["_id"]).locator(".availability")
+    await expect(availability).to_have_text("Only 3 left")
+    await admin_api.update_product(mate["_id"], stock=0)
+    await expect(availability).to_have_text("Sold out")
+    await expect(availability).to_have_attribute("data-availability", "sold_out")
+    await expect(card(page, mate["_id"]).locator(".add-to-cart")).to_have_count(0)
     await assert_not_reloaded(page)
 
 
@@ -305,6 +309,8 @@ async def test_deleting_on_realtimeproducts_removes_the_card_elsewhere(
     admin = await admin_page(contexts, "/realtimeproducts")
 
     await card(admin, mate["_id"]).locator(".delete-product").click()
+    # It asks first, in place.
+    await card(admin, mate["_id"]).locator(".confirm-delete").click()
 
     await expect(card(admin, mate["_id"])).to_have_count(0)
     await expect(card(watcher, mate["_id"])).to_have_count(0)
@@ -356,10 +362,17 @@ CATALOGUE = [
 ]
 
 
+SHOTS = (
+    ("", {"width": 1280, "height": 800}),
+    ("-phone", {"width": 390, "height": 844}),
+)
+
+
 async def test_catalogue_and_filled_cart_render_for_screenshots(
     contexts: Contexts, admin_api: AdminApi, tmp_path: Path
 ) -> None:
-    """Saves products.png and cart.png to SHOP_SCREENSHOT_DIR (or a temporary dir)."""
+    """Saves products-<language>[-phone].png, product-... and cart-... to
+    SHOP_SCREENSHOT_DIR (or a temporary dir): desktop and phone, English and Spanish."""
     out = Path(os.environ.get("SHOP_SCREENSHOT_DIR") or tmp_path)
     out.mkdir(parents=True, exist_ok=True)
     products = [
@@ -380,16 +393,22 @@ async def test_catalogue_and_filled_cart_render_for_screenshots(
     for product, clicks in ((products[0], 2), (products[1], 1), (products[3], 1)):
         for _ in range(clicks):
             await card(page, product["_id"]).locator(".add-to-cart").click()
-    await expect(page.locator("#cart-badge")).to_have_text("4")
-    # A fresh load: the clicks scrolled the page (the sticky header would be drawn mid-way
-    # down a full-page capture) and left their "Added ..." notes above the grid.
-    await goto(page, "/products")
-    await wait_live(page)
-    await expect(page.locator("#cart-badge")).to_have_text("4")
-    await page.screenshot(path=out / "products.png", full_page=True)
-
-    await goto(page, f"/carts/{cid}")
-    await wait_live(page)
-    await expect(page.locator("[data-line-product-id]")).to_have_count(3)
-    await expect(page.locator("#cart-total")).to_contain_text("55.3")  # 2x8.9 + 15.5 + 22
-    await page.screenshot(path=out / "cart.png", full_page=True)
+    await expect(page.locator("#cart-badge .cart-count")).to_have_text("4")
+    for language in ("en", "es"):
+        await context.add_cookies(
+            [{"name": "shop_language", "value": language, "url": contexts.server.url}]
+        )
+        for suffix, viewport in SHOTS:
+            await page.set_viewport_size(viewport)
+            # Fresh loads: no "Added ..." messages, the sticky header at the top.
+            await goto(page, "/products")
+            await wait_live(page)
+            await expect(page.locator("#cart-badge .cart-count")).to_have_text("4")
+            await page.screenshot(path=out / f"products-{language}{suffix}.png", full_page=True)
+            await goto(page, f"/products/{products[3]['_id']}")
+            await wait_live(page)
+            await page.screenshot(path=out / f"product-{language}{suffix}.png", full_page=True)
+            await goto(page, f"/carts/{cid}")
+            await wait_live(page)
+            await expect(page.locator("[data-line-product-id]")).to_have_count(3)
+            await page.screenshot(path=out / f"cart-{language}{suffix}.png", full_page=True)

@@ -75,9 +75,11 @@ class MongoCarts:
         def plan(cart: Doc, products: Products) -> tuple[Doc, Doc]:
             room = min(_stock(products, product_id), MAX_QUANTITY)
             line = _line(cart, product_id)
-            wanted = quantity + (line["quantity"] if line is not None else 0)
-            if wanted > room:
-                raise LineTooLarge(pid) if wanted > MAX_QUANTITY else NotEnoughStock(pid)
+            held = line["quantity"] if line is not None else 0
+            if quantity + held > MAX_QUANTITY:
+                raise LineTooLarge(pid)
+            if quantity + held > room:
+                raise _short(products, product_id, held)
             if line is None:
                 # Appended unless a concurrent call appended it first.
                 new = {"product": product_id, "quantity": quantity}
@@ -101,7 +103,7 @@ class MongoCarts:
             if _line(cart, product_id) is None:
                 raise MissingLine(pid)
             if quantity > stock:
-                raise NotEnoughStock(pid)
+                raise _short(products, product_id)
             return {"products.product": product_id}, {"$set": {"products.$.quantity": quantity}}
 
         return await self._change(cid, owner, plan, [product_id])
@@ -128,7 +130,7 @@ class MongoCarts:
                 if product_id not in products:
                     raise MissingProduct(pid)
                 if quantity > products[product_id]["stock"]:
-                    raise NotEnoughStock(pid)
+                    raise _short(products, product_id)
             new = [{"product": product_id, "quantity": q} for _, product_id, q in wanted]
             return {}, {"$set": {"products": new}}
 
@@ -258,6 +260,13 @@ def _stock(products: Products, product_id: ObjectId) -> int:
     if product is None:
         raise MissingProduct(str(product_id))
     return product["stock"]
+
+
+def _short(products: Products, product_id: ObjectId, in_cart: int = 0) -> NotEnoughStock:
+    product = products[product_id]
+    return NotEnoughStock(
+        str(product_id), stock=product["stock"], title=product["title"], in_cart=in_cart
+    )
 
 
 def _line(cart: Doc, product_id: ObjectId) -> Doc | None:

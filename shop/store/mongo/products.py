@@ -16,7 +16,7 @@ from pymongo.errors import DuplicateKeyError
 
 from shop.models.listing import Page
 from shop.models.products import LOW_STOCK, CategoryCount, Product, ProductQuery
-from shop.models.search import fold
+from shop.models.search import COUNT_LIMIT, fold
 from shop.store.base import DuplicateKey, ThumbnailsChanged
 from shop.store.mongo import docs
 from shop.store.mongo.docs import Doc
@@ -74,15 +74,21 @@ class MongoProducts:
             .skip((query.page - 1) * query.limit)
             .limit(query.limit)
         )
-        # The unfiltered total comes from collection metadata, not a scan of the catalogue.
-        count = (
-            self._products.count_documents(match)
-            if match
-            else self._products.estimated_document_count()
-        )
-        found, total = await asyncio.gather(cursor.to_list(), count)
+        # The unfiltered total comes from collection metadata, not a scan of the catalogue;
+        # a search counts up to COUNT_LIMIT and pages only that many (shop.models.search).
+        room = COUNT_LIMIT - (query.page - 1) * query.limit if query.words else query.limit
+        page = cursor.limit(min(query.limit, room)).to_list() if room > 0 else _nothing()
+        if query.words:
+            count = self._products.count_documents(match, limit=COUNT_LIMIT + 1)
+        elif match:
+            count = self._products.count_documents(match)
+        else:
+            count = self._products.estimated_document_count()
+        found, total = await asyncio.gather(page, count)
         items = [docs.product(doc) for doc in found]
-        return Page(items=items, total=total, page=query.page, limit=query.limit)
+        if query.words and total > COUNT_LIMIT:
+            return Page(items, COUNT_LIMIT, query.page, query.limit, exact=False)
+        return Page(items, total, query.page, query.limit)
 
     async def categories(self, include_hidden: bool = False) -> list[CategoryCount]:
         pipeline: list[Doc] = [] if include_hidden else [{"$match": {"status": True}}]
@@ -139,6 +145,10 @@ class MongoProducts:
             {"$pull": {"products": {"product": product_id}}, "$inc": docs.BUMP},
         )
         return True
+
+
+async def _nothing() -> list[Doc]:
+    return []
 
 
 def _match(query: ProductQuery) -> Doc:

@@ -45,12 +45,12 @@ class SQLiteCarts:
 
     async def add(self, cid: str, pid: str, quantity: int, owner: str | None = None) -> Cart:
         def change(db: sqlite3.Connection) -> None:
-            stock = _stock(db, pid)
-            new_quantity = _line_quantity(db, cid, pid) + quantity
-            if new_quantity > MAX_QUANTITY:
+            stock, title = _stock(db, pid)
+            held = _line_quantity(db, cid, pid)
+            if held + quantity > MAX_QUANTITY:
                 raise LineTooLarge(pid)
-            if new_quantity > stock:
-                raise NotEnoughStock(pid)
+            if held + quantity > stock:
+                raise NotEnoughStock(pid, stock=stock, title=title, in_cart=held)
             # A new line goes last; an existing one keeps its place.
             db.execute(
                 "INSERT INTO cart_lines (cart_id, product_id, quantity, seq)"
@@ -67,12 +67,12 @@ class SQLiteCarts:
         self, cid: str, pid: str, quantity: int, owner: str | None = None
     ) -> Cart:
         def change(db: sqlite3.Connection) -> None:
-            stock = _stock(db, pid)
+            stock, title = _stock(db, pid)
             # A missing line is "not found" whatever the quantity asked.
             if not _line_quantity(db, cid, pid):
                 raise MissingLine(pid)
             if quantity > stock:
-                raise NotEnoughStock(pid)
+                raise NotEnoughStock(pid, stock=stock, title=title)
             db.execute(
                 "UPDATE cart_lines SET quantity = ? WHERE cart_id = ? AND product_id = ?",
                 (quantity, cid, pid),
@@ -93,8 +93,9 @@ class SQLiteCarts:
     ) -> Cart:
         def change(db: sqlite3.Connection) -> None:
             for pid, quantity in lines:
-                if quantity > _stock(db, pid):
-                    raise NotEnoughStock(pid)
+                stock, title = _stock(db, pid)
+                if quantity > stock:
+                    raise NotEnoughStock(pid, stock=stock, title=title)
             db.execute("DELETE FROM cart_lines WHERE cart_id = ?", (cid,))
             db.executemany(
                 "INSERT INTO cart_lines (cart_id, product_id, quantity, seq) VALUES (?, ?, ?, ?)",
@@ -155,11 +156,12 @@ def _require_cart(db: sqlite3.Connection, cid: str, owner: str | None) -> None:
         raise NotCartOwner(cid)
 
 
-def _stock(db: sqlite3.Connection, pid: str) -> int:
-    row = db.execute("SELECT stock FROM products WHERE id = ?", (pid,)).fetchone()
+def _stock(db: sqlite3.Connection, pid: str) -> tuple[int, str]:
+    """The product's stock and title (the title names it when the stock falls short)."""
+    row = db.execute("SELECT stock, title FROM products WHERE id = ?", (pid,)).fetchone()
     if row is None:
         raise MissingProduct(pid)
-    return row["stock"]
+    return row["stock"], row["title"]
 
 
 def _line_quantity(db: sqlite3.Connection, cid: str, pid: str) -> int:

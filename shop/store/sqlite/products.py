@@ -9,7 +9,7 @@ from typing import Any
 
 from shop.models.listing import Page
 from shop.models.products import LOW_STOCK, CategoryCount, Product, ProductQuery
-from shop.models.search import fold, prefix_end, product_words, sort_key
+from shop.models.search import COUNT_LIMIT, fold, prefix_end, product_words, sort_key
 from shop.store.base import ThumbnailsChanged
 from shop.store.sqlite import rows
 from shop.store.sqlite.engine import Engine, snapshot
@@ -54,21 +54,57 @@ class SQLiteProducts:
         return await self._engine.read(job)
 
     async def list(self, query: ProductQuery) -> Page[Product]:
+        if query.words:
+            return await self._search(query)
         where, params = _where(query)
-        params |= {"limit": query.limit, "offset": (query.page - 1) * query.limit}
-        if query.sort is None:
-            order = "id"
-        else:
-            direction = " DESC" if query.sort.descending else ""
-            order = f"{_COLUMNS[query.sort.field]}{direction}, id{direction}"
-        # Only constant fragments are formatted in; every value is a bound parameter.
-        sql = f"SELECT * FROM products {where} ORDER BY {order} LIMIT :limit OFFSET :offset"  # noqa: S608
+        sql = _page_sql(query, where)
+        params |= _paging(query)
 
         def job(db: sqlite3.Connection) -> Page[Product]:
             with snapshot(db):  # the page and its total from one view
                 items = [rows.product(row) for row in db.execute(sql, params)]
                 total = _total(db, query, where, params)
             return Page(items=items, total=total, page=query.page, limit=query.limit)
+
+        return await self._engine.read(job)
+
+    async def _search(self, query: ProductQuery) -> Page[Product]:
+        """A listing with search words: counted up to COUNT_LIMIT, then paged within it.
+
+        The count walks the first word's index range and checks the rest on each product,
+        so it stops after COUNT_LIMIT matches however common the word. Then the page is
+        picked among the matches listed from the word index (their number's worth of
+        work), or by walking the listing's own order and keeping the products that hold
+        every word (about as many steps as the page's end times catalogue/matches):
+        whichever is less.
+        """
+        first, *others = query.words
+        where, params = _where(query, words=others)
+        anded = f"{where} AND" if where else "WHERE"
+        # The matches in the first word's index order (CROSS JOIN keeps that order: the
+        # word's range drives), counted up to one past COUNT_LIMIT (_count_matches).
+        matches = (
+            "SELECT w.product_id FROM product_words AS w"  # noqa: S608
+            f" CROSS JOIN products ON products.id = w.product_id {anded}"
+            " w.word >= :first AND w.word < :first_end"
+        )
+        params |= {"first": first, "first_end": prefix_end(first), **_paging(query)}
+        narrow = f"{anded} {_has_word('first', selective=True)}"
+        broad = f"{anded} {_has_word('first', selective=False)}"
+
+        # Only the first COUNT_LIMIT matches are paged.
+        params["limit"] = max(0, min(query.limit, COUNT_LIMIT - params["offset"]))
+
+        def job(db: sqlite3.Connection) -> Page[Product]:
+            with snapshot(db):  # the page and its total from one view
+                found = _count_matches(db, matches, params)
+                exact = found <= COUNT_LIMIT
+                catalogue = _count(db, "all" if query.include_hidden else "visible")
+                walk = (params["offset"] + params["limit"]) * catalogue / max(found, 1)
+                sql = _page_sql(query, narrow if exact and found < walk else broad)
+                items = [rows.product(row) for row in db.execute(sql, params)]
+            total = min(found, COUNT_LIMIT)
+            return Page(items, total, query.page, query.limit, exact=exact)
 
         return await self._engine.read(job)
 
@@ -152,8 +188,67 @@ def _index_words(db: sqlite3.Connection, product: Product) -> None:
     )
 
 
-def _where(query: ProductQuery) -> tuple[str, dict[str, Any]]:
-    """The WHERE clause of a listing and its parameters (values are always bound)."""
+def _count_matches(db: sqlite3.Connection, matches: str, params: dict[str, Any]) -> int:
+    """How many products `matches` lists (it lists the ids of the first word's range), up
+    to COUNT_LIMIT + 1.
+
+    When the range holds one word (a whole word was searched for), each product comes
+    once and SQLite counts; when it holds several ("pro": "product", "producto"), a
+    product may come once per word, so the ids are told apart as they come.
+    """
+    most = COUNT_LIMIT + 1
+    bounds = (params["first"], params["first_end"])
+    first = db.execute(_FIRST_WORD, bounds).fetchone()
+    if first is None:
+        return 0
+    if db.execute(_ANOTHER_WORD, (first[0], bounds[1])).fetchone() is None:
+        sql = f"SELECT count(*) FROM ({matches} LIMIT {most})"  # noqa: S608 (constants)
+        return int(db.execute(sql, params).fetchone()[0])
+    seen: set[str] = set()
+    cursor = db.execute(matches, params)
+    for (pid,) in cursor:
+        seen.add(pid)
+        if len(seen) >= most:
+            break
+    cursor.close()
+    return len(seen)
+
+
+_FIRST_WORD = "SELECT word FROM product_words WHERE word >= ? AND word < ? LIMIT 1"
+_ANOTHER_WORD = "SELECT 1 FROM product_words WHERE word > ? AND word < ? LIMIT 1"
+
+
+def _paging(query: ProductQuery) -> dict[str, int]:
+    return {"limit": query.limit, "offset": (query.page - 1) * query.limit}
+
+
+def _page_sql(query: ProductQuery, where: str) -> str:
+    if query.sort is None:
+        order = "id"
+    else:
+        direction = " DESC" if query.sort.descending else ""
+        order = f"{_COLUMNS[query.sort.field]}{direction}, id{direction}"
+    # Only constant fragments are formatted in; every value is a bound parameter.
+    return f"SELECT * FROM products {where} ORDER BY {order} LIMIT :limit OFFSET :offset"  # noqa: S608
+
+
+def _has_word(name: str, *, selective: bool) -> str:
+    """The condition "the product has a word starting with :<name>": a list of the word's
+    products when it is known to be rare, else a probe of each product's own words."""
+    if selective:
+        return (
+            f"id IN (SELECT product_id FROM product_words"  # noqa: S608
+            f" WHERE word >= :{name} AND word < :{name}_end)"
+        )
+    return (
+        f"EXISTS (SELECT 1 FROM product_words AS pw WHERE pw.product_id = products.id"  # noqa: S608
+        f" AND pw.word >= :{name} AND pw.word < :{name}_end)"
+    )
+
+
+def _where(query: ProductQuery, words: Sequence[str] | None = None) -> tuple[str, dict[str, Any]]:
+    """The WHERE clause of a listing and its parameters (values are always bound); `words`
+    replaces the query's own search words."""
     clauses: list[str] = []
     params: dict[str, Any] = {}
     if not query.include_hidden:
@@ -168,13 +263,11 @@ def _where(query: ProductQuery) -> tuple[str, dict[str, Any]]:
     if query.low_stock:
         clauses.append("stock <= :low_stock")
         params["low_stock"] = LOW_STOCK
-    for n, word in enumerate(query.words):
-        # Each word of the query is the start of one of the product's words: a range scan
-        # of the word index. Only the parameter names are formatted in.
-        clauses.append(
-            f"id IN (SELECT product_id FROM product_words WHERE word >= :w{n} AND word < :e{n})"  # noqa: S608
-        )
-        params[f"w{n}"], params[f"e{n}"] = word, prefix_end(word)
+    for n, word in enumerate(query.words if words is None else words):
+        # Each word of the query is the start of one of the product's words: a probe of
+        # the product's words in the index. Only the parameter names are formatted in.
+        clauses.append(_has_word(f"w{n}", selective=False))
+        params[f"w{n}"], params[f"w{n}_end"] = word, prefix_end(word)
     return (f"WHERE {' AND '.join(clauses)}" if clauses else ""), params
 
 
@@ -186,7 +279,7 @@ def _count(db: sqlite3.Connection, key: str) -> int:
 def _total(db: sqlite3.Connection, query: ProductQuery, where: str, params: dict[str, Any]) -> int:
     """How many products match: from the trigger-kept counters when one holds the answer,
     else counted."""
-    plain = not query.words and not query.low_stock
+    plain = not query.low_stock
     visible = "" if query.include_hidden else "visible:"
     if plain and query.available is None and query.category is None:
         return _count(db, "all" if query.include_hidden else "visible")
