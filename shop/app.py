@@ -33,6 +33,7 @@ from shop.routes import (
     api_sessions,
     api_tokens,
     api_users,
+    apidocs,
     health,
     media,
     pages,
@@ -136,12 +137,14 @@ def create_app(settings: Settings) -> web.Application:
         api_users,
         api_sessions,
         api_tokens,
+        apidocs,
         pages,
         media,
         ws,
     ):
         app.router.add_routes(module.routes)
     app.router.add_static("/static", STATIC, name="static")
+    apidocs.add_assets(app)
     serve_trailing_slashes(app)
     use_shop_handler(app)
     return app

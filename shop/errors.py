@@ -10,11 +10,13 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
-from typing import Any
+from typing import Any, ClassVar
 
+import msgspec
 from aiohttp import web
 
 from shop.logs import escape
+from shop.models import answers
 from shop.models.messages import Message, summary
 from shop.store.base import StoreUnavailable
 from shop.views import render
@@ -37,6 +39,8 @@ class ShopError(Exception):
     """
 
     status = 400
+    # The envelope's shape: its keys beyond status and error are `fields` and `extra`'s.
+    answer: ClassVar[type[answers.Error]] = answers.Error
 
     def __init__(
         self,
@@ -64,6 +68,7 @@ class Invalid(ShopError):
     other message is about the `body`."""
 
     status = 400
+    answer = answers.Invalid
 
     def __init__(
         self,
@@ -98,6 +103,7 @@ class NotFound(ShopError):
 
 class Conflict(ShopError):
     status = 409
+    answer = answers.Conflict
 
 
 class TooLarge(ShopError):
@@ -120,6 +126,12 @@ class TooManyRequests(ShopError):
     def __init__(self, template: str, /, *, retry_after: int, **params: Any) -> None:
         super().__init__(template, headers={"Retry-After": str(retry_after)}, **params)
         self.retry_after = retry_after
+
+
+class Unavailable(ShopError):
+    """This process cannot serve the request now (a part it needs is down)."""
+
+    status = 503
 
 
 class LoginRequired(Unauthorized):
@@ -145,14 +157,33 @@ def wants_json(request: web.Request) -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
 
+def error_body(
+    message: str,
+    extra: Mapping[str, Any] | None = None,
+    shape: type[answers.Error] = answers.Error,
+) -> answers.Error:
+    """The error envelope, checked against its declared shape: a key it does not declare
+    is a TypeError here, never an undocumented key on the wire."""
+    body = {"status": "error", "error": message, **(extra or {})}
+    try:
+        return msgspec.convert(body, shape)
+    except msgspec.ValidationError as exc:
+        raise TypeError(f"error envelope {shape.__name__}: {exc}") from None
+
+
 def _envelope(
     status: int,
     message: str,
     headers: dict[str, str] | None = None,
     extra: Mapping[str, Any] | None = None,
+    shape: type[answers.Error] = answers.Error,
 ) -> web.Response:
-    body = {"status": "error", "error": message, **(extra or {})}
-    return web.json_response(body, status=status, headers=headers)
+    return web.Response(
+        body=msgspec.json.encode(error_body(message, extra, shape)),
+        status=status,
+        headers=headers,
+        content_type="application/json",
+    )
 
 
 def _extra(exc: ShopError) -> dict[str, Any]:
@@ -190,10 +221,11 @@ async def error_response(
     status: int,
     message: str,
     extra: Mapping[str, Any] | None = None,
+    shape: type[answers.Error] = answers.Error,
     **headers: str,
 ) -> web.Response:
     if wants_json(request):
-        return _envelope(status, message, headers or None, extra)
+        return _envelope(status, message, headers or None, extra, shape)
     return await _page(request, status, message, headers or None)
 
 
@@ -219,7 +251,9 @@ async def error_middleware(
         headers = exc.headers
         if exc.status == 401 and wants_json(request):
             headers = {**CHALLENGE, **headers}
-        return await error_response(request, exc.status, exc.message, _extra(exc), **headers)
+        return await error_response(
+            request, exc.status, exc.message, _extra(exc), exc.answer, **headers
+        )
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

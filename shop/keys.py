@@ -21,6 +21,8 @@ USERS = web.AppKey["UserService"]("shop.users")
 TOKENS = web.AppKey["TokenService"]("shop.tokens")
 IMAGES = web.AppKey["ImageService"]("shop.images")
 ORDERS = web.AppKey["OrderService"]("shop.orders")
+# The OpenAPI document, encoded once on first request (shop.routes.apidocs).
+API_DOCUMENT = web.AppKey["dict[str, bytes]"]("shop.api_document")
 
 # This request's cookie session (loaded by shop.sessions.session_middleware).
 SESSION = web.RequestKey("shop.session", Session)

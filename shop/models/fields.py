@@ -10,14 +10,22 @@ text keeps its newlines and tabs.
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StrictStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr
 
 from shop.models.messages import refuse
 
 OBJECT_ID = re.compile(r"[0-9a-f]{24}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# What each kind of string may hold, as regular expressions that mean the same in Python
+# and in the API document's JSON Schema (ECMA-262): the validators below test them, the
+# document shows them (`pattern`).
+CONTROL = r"\x00-\x1f\x7f-\x9f"
+LINE_PATTERN = rf"^[^{CONTROL}]*$"
+MULTILINE_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+TEXT_PATTERN = rf"^(?:[^${CONTROL}][^{CONTROL}]*)?$"
+OBJECT_ID_PATTERN = r"^[0-9a-fA-F]{24}$"
+_CONTROL = re.compile(rf"[{CONTROL}]")
 _CONTROL_BUT_LAYOUT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
@@ -54,13 +62,18 @@ def _object_id(value: str) -> str:
     return value
 
 
+def documented(pattern: str) -> Any:
+    """A pattern the document shows for a string its validators check."""
+    return Field(json_schema_extra={"pattern": pattern})
+
+
 # Any string a client sends: one line, no control characters.
-Line = Annotated[StrictStr, AfterValidator(_single_line)]
+Line = Annotated[StrictStr, AfterValidator(_single_line), documented(LINE_PATTERN)]
 # Text with newlines and tabs (a description).
-MultilineText = Annotated[StrictStr, AfterValidator(_multi_line)]
+MultilineText = Annotated[StrictStr, AfterValidator(_multi_line), documented(MULTILINE_PATTERN)]
 # A name or label that also reaches queries: never an operator.
-Text = Annotated[Line, AfterValidator(_no_operator)]
-ObjectIdStr = Annotated[StrictStr, AfterValidator(_object_id)]
+Text = Annotated[Line, AfterValidator(_no_operator), documented(TEXT_PATTERN)]
+ObjectIdStr = Annotated[StrictStr, AfterValidator(_object_id), documented(OBJECT_ID_PATTERN)]
 
 
 class Input(BaseModel):

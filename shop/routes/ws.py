@@ -19,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from shop.errors import Forbidden, Invalid, ShopError, invalid
 from shop.keys import HUB, PRODUCTS, SESSION_ID, USER
+from shop.models import answers
+from shop.models.answers import plain
 from shop.models.fields import Input
 from shop.models.messages import phrase
 from shop.models.products import ProductIn
@@ -123,7 +125,11 @@ async def answer(request: web.Request, subscriber: Subscriber, raw: str) -> dict
                 return {"type": "ack", "action": "subscribe", "topics": subscriber.topics}
             case CreateProduct(product=data):
                 product = await request.app[PRODUCTS].create(data)
-                return {"type": "ack", "action": "product.create", "product": product.to_json()}
+                return {
+                    "type": "ack",
+                    "action": "product.create",
+                    "product": plain(answers.Product.of(product)),
+                }
             case DeleteProduct(pid=raw_pid):
                 pid = parse_id(raw_pid, "pid")
                 await request.app[PRODUCTS].delete(pid)

@@ -7,6 +7,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from shop.errors import Conflict, Forbidden, NotFound, invalid
+from shop.models import answers
+from shop.models.answers import plain
 from shop.models.carts import MAX_QUANTITY, Cart
 from shop.models.messages import phrase
 from shop.models.users import User
@@ -36,7 +38,7 @@ class CartService:
     def _changed(self, cart: Cart) -> Cart:
         # Most changes have nobody watching: the event's JSON is then never built.
         if cart.owner is not None and self._events.listening(cart.owner):
-            self._events.publish_user(cart.owner, cart_event(cart.to_json()))
+            self._events.publish_user(cart.owner, cart_event(plain(answers.Cart.of(cart))))
         return cart
 
     async def create(self, actor: User) -> Cart:

@@ -9,6 +9,8 @@ from typing import Any
 
 from shop.errors import Conflict, Forbidden, Invalid, NotFound, Unprocessable
 from shop.i18n import N_
+from shop.models import answers
+from shop.models.answers import plain
 from shop.models.listing import Page
 from shop.models.orders import (
     Order,
@@ -103,7 +105,9 @@ class OrderService:
     def _stock_changed(self, products: tuple[Product, ...]) -> None:
         # Product events also drop the catalogue cache's copies: no stale stock is served.
         for product in products:
-            self._events.publish_products(product_event("updated", product.to_json()))
+            self._events.publish_products(
+                product_event("updated", plain(answers.Product.of(product)))
+            )
 
     async def list(self, actor: User, query: OrderQuery) -> Page[Order]:
         """The actor's own orders; an admin's listing covers everyone (or `query.user`)."""
@@ -148,5 +152,7 @@ class OrderService:
                 status=str(status),
             ) from None
         self._stock_changed(change.changed)
-        self._events.publish_order(change.order.user, order_event(change.order.to_json()))
+        self._events.publish_order(
+            change.order.user, order_event(plain(answers.Order.of(change.order)))
+        )
         return change.order
