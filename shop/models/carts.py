@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from pydantic import Field, StrictInt
+from pydantic import Field
 
-from shop.models.fields import Input, ObjectIdStr
+from shop.models.fields import Input, ObjectIdStr, whole_number
 from shop.models.money import Cents
 from shop.models.products import Product
 
@@ -66,7 +66,7 @@ class Cart:
         return sum(line.subtotal_cents for line in self.purchasable)
 
 
-Quantity = Annotated[StrictInt, Field(ge=1, le=MAX_QUANTITY)]
+Quantity = whole_number(1, MAX_QUANTITY)
 
 
 class QuantityIn(Input):

@@ -10,9 +10,18 @@ text keeps its newlines and tabs.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+)
 
 from shop.models.messages import refuse
 
@@ -62,6 +71,19 @@ def _object_id(value: str) -> str:
     return value
 
 
+# Beyond any limit the shop has: a bigger whole number is refused by its range check
+# without ever being built (a "1e99999999" in a body must not cost a 100-MB integer).
+_HUGE = 10**18
+
+
+def _whole_number(value: object) -> object:
+    # JSON (and JSON Schema) count 2.0 as an integer: the body is read with Decimal, so
+    # a whole Decimal becomes an int; a fraction, text or bool stays and is refused.
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        return int(value) if abs(value) <= _HUGE else _HUGE * (1 if value > 0 else -1)
+    return value
+
+
 def documented(pattern: str) -> Any:
     """A pattern the document shows for a string its validators check."""
     return Field(json_schema_extra={"pattern": pattern})
@@ -73,6 +95,14 @@ Line = Annotated[StrictStr, AfterValidator(_single_line), documented(LINE_PATTER
 MultilineText = Annotated[StrictStr, AfterValidator(_multi_line), documented(MULTILINE_PATTERN)]
 # A name or label that also reaches queries: never an operator.
 Text = Annotated[Line, AfterValidator(_no_operator), documented(TEXT_PATTERN)]
+
+
+def whole_number(ge: int, le: int) -> Any:
+    """A whole number from `ge` to `le`: an int, or a number written with a zero fraction
+    (`2.0`). The bounds go before the conversion, so the document shows them."""
+    return Annotated[StrictInt, Field(ge=ge, le=le), BeforeValidator(_whole_number)]
+
+
 ObjectIdStr = Annotated[StrictStr, AfterValidator(_object_id), documented(OBJECT_ID_PATTERN)]
 
 

@@ -55,7 +55,6 @@ TEMPLATES: dict[str, str] = {
     "cents": "must have at most two decimals",
     "not_null": "must not be null",
     "nothing_to_change": "must hold at least one field to change",
-    "duplicate_products": "may name each product only once",
     "body_required": "is required: send a JSON object",
     "json_object": "must be a JSON object",
     "json_syntax": "must be valid JSON ({reason})",

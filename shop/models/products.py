@@ -12,13 +12,12 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
-    StrictInt,
     WithJsonSchema,
     field_validator,
     model_validator,
 )
 
-from shop.models.fields import Input, Line, MultilineText, Text, documented
+from shop.models.fields import Input, Line, MultilineText, Text, documented, whole_number
 from shop.models.messages import refuse
 from shop.models.money import MAX_AMOUNT, MAX_AMOUNT_CENTS, Amount, Cents, to_amount
 
@@ -130,7 +129,7 @@ Price = Annotated[
         {"type": "number", "multipleOf": 0.01, "exclusiveMinimum": 0, "maximum": MAX_AMOUNT}
     ),
 ]
-Stock = Annotated[StrictInt, Field(ge=0, le=1_000_000_000)]
+Stock = whole_number(0, 1_000_000_000)
 Thumbnail = Annotated[Line, Field(min_length=1, max_length=500)]
 MAX_THUMBNAILS = 20
 Thumbnails = Annotated[list[Thumbnail], Field(max_length=MAX_THUMBNAILS)]

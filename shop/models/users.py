@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, StrictInt
+from pydantic import AfterValidator, Field
 
-from shop.models.fields import CONTROL, Input, Line, Text, documented
+from shop.models.fields import CONTROL, Input, Line, Text, documented, whole_number
 from shop.models.messages import refuse
 
 
@@ -59,7 +59,7 @@ class UserIn(Input):
     first_name: Name
     last_name: Name
     email: Email
-    age: Annotated[StrictInt, Field(ge=13, le=130)]
+    age: whole_number(13, 130)
     password: Password
 
 

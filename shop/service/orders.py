@@ -7,7 +7,7 @@ import hashlib
 import json
 from typing import Any
 
-from shop.errors import Conflict, Forbidden, Invalid, NotFound, Unprocessable
+from shop.errors import Conflict, Forbidden, NotFound, Unprocessable
 from shop.i18n import N_
 from shop.models import answers
 from shop.models.answers import plain
@@ -48,7 +48,8 @@ def answer(outcome: Outcome, cid: str) -> dict[str, Any]:
         case Refusal.NOT_OWNER:
             raise Forbidden(N_("only the cart's owner can buy it"))
         case Refusal.EMPTY:
-            raise Invalid(N_("cart: is empty, there is nothing to buy"))
+            # The request is fine; the cart, as it is now, holds nothing to buy.
+            raise Conflict(N_("cart: is empty, there is nothing to buy"))
         case Refusal.NOTHING_FILLED:
             raise Conflict(
                 N_("no line of the cart can be bought now"),
