@@ -55,9 +55,9 @@ STATUSES: dict[int, Status] = {
         Status(
             409,
             "conflicts with the current state: a duplicate email or code, not enough stock,"
-            " the last admin, nothing in the cart can be bought (`unfilled`), a total other"
-            " than `expected_total` (`total`), an order status off the workflow, positions"
-            " that are not the product's images",
+            " the last admin, an empty cart or one of which nothing can be bought (`unfilled`),"
+            " a total other than `expected_total` (`total`), an order status off the"
+            " workflow, positions that are not the product's images",
             answers.Conflict,
         ),
         Status(411, "an upload without a `Content-Length`"),
@@ -89,5 +89,5 @@ def markdown_table() -> str:
         keys = ", ".join(f"`{key}`" for key in status.extra_keys)
         headers = ", ".join(f"`{name}`" for name in status.headers)
         when = f"{status.when} (with {headers})" if headers else status.when
-        rows.append(f"| {status.code} | {when} | {keys} |")
+        rows.append(f"| {status.code} | {when} | {keys or '-'} |")
     return "\n".join(rows)
