@@ -74,6 +74,9 @@ class Product(Answer, rename={"id": "_id"}):
     stock: Count
     category: str
     thumbnails: list[str]
+    version: Annotated[
+        int, Meta(ge=1, description="bumped on every write: show an event only if newer")
+    ]
 
     @classmethod
     def of(cls, product: ProductRecord) -> Product:
@@ -87,6 +90,7 @@ class Product(Answer, rename={"id": "_id"}):
             stock=product.stock,
             category=product.category,
             thumbnails=list(product.thumbnails),
+            version=product.version,
         )
 
 
@@ -131,6 +135,7 @@ class Cart(Answer, rename={"id": "_id"}):
     products: list[CartLine]
     count: Annotated[int, Meta(ge=0, description="units in the cart")]
     total: Money
+    version: Annotated[int, Meta(ge=0, description="bumped on every change of the lines")]
     purchasable_total: Annotated[float, Meta(description="what a purchase would cost now")]
 
     @classmethod
@@ -141,6 +146,7 @@ class Cart(Answer, rename={"id": "_id"}):
             products=[CartLine.of(line) for line in cart.lines],
             count=cart.item_count,
             total=to_amount(cart.total_cents),
+            version=cart.version,
             purchasable_total=to_amount(cart.purchasable_total_cents),
         )
 
@@ -296,6 +302,13 @@ class Health(Answer):
     store: Literal["ok"]
 
 
+class Readiness(Answer):
+    """Each part's check: `ok` (a 503 says what else)."""
+
+    store: str
+    redis: str | UnsetType = UNSET
+
+
 # ---- errors ------------------------------------------------------------------------------
 
 
@@ -317,6 +330,12 @@ class Invalid(Error):
             " is `body`) -> what is wrong, in plain words",
         ),
     ]
+
+
+class Unavailable(Error):
+    """503; /readyz adds each part's check."""
+
+    checks: dict[str, str] | UnsetType = UNSET
 
 
 class Conflict(Error):

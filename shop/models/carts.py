@@ -47,6 +47,8 @@ class Cart:
     id: str
     owner: str | None
     lines: tuple[CartLine, ...] = ()
+    # Bumped by the store on every change of the lines, in write order (see Product).
+    version: int = 0
 
     @property
     def item_count(self) -> int:

@@ -77,7 +77,12 @@ STATUSES: dict[int, Status] = {
             "too many failed logins, password checks or token guesses",
             headers=("Retry-After",),
         ),
-        Status(503, "the database does not answer"),
+        Status(
+            503,
+            "the database is unavailable or did not answer within `SHOP_STORE_TIMEOUT` (on"
+            " /readyz: a part is down, each part's check in `checks`)",
+            answers.Unavailable,
+        ),
     )
 }
 

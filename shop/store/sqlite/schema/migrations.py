@@ -80,9 +80,18 @@ def recount_products(db: sqlite3.Connection) -> None:
     )
 
 
+def _versions(db: sqlite3.Connection) -> None:
+    # Products and carts count their writes (triggers in products.sql and carts.sql).
+    for table, first in (("products", 1), ("carts", 0)):
+        sql = "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?"
+        if db.execute(sql, (table,)).fetchone():  # else carts.sql creates it whole
+            db.execute(f"ALTER TABLE {table} ADD COLUMN version INTEGER NOT NULL DEFAULT {first}")
+
+
 # STEPS[n] takes a file from version n to n + 1.
 STEPS: list[Migration] = [
     Migration(_prices_to_cents),
     Migration(_add_search, _index_words_and_recount),
+    Migration(_versions),
 ]
 LATEST = len(STEPS)
