@@ -44,6 +44,7 @@ from shop.routes import (
     api_sessions,
     api_tokens,
     api_users,
+    apidocs,
     health,
     language,
     media,
@@ -212,6 +213,7 @@ def create_app(settings: Settings) -> web.Application:
         api_users,
         api_sessions,
         api_tokens,
+        apidocs,
         pages,
         language,
         media,
@@ -219,6 +221,7 @@ def create_app(settings: Settings) -> web.Application:
     ):
         app.router.add_routes(module.routes)
     app.router.add_static("/static", STATIC, name="static")
+    apidocs.add_assets(app)
     serve_trailing_slashes(app)
     use_shop_handler(app)
     return app

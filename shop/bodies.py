@@ -61,7 +61,9 @@ JSON = BodyRule(frozenset({JSON_TYPE}))
 FORM = BodyRule(frozenset({"application/x-www-form-urlencoded", "multipart/form-data"}))
 
 
-def _declare[H: Handler](rule: BodyRule) -> Callable[[H], H]:
+def declare[H: Handler](rule: BodyRule) -> Callable[[H], H]:
+    """Give a handler its body rule (`upload`, `form` and `shop.routes.operation` use it)."""
+
     def mark(handler: H) -> H:
         setattr(handler, _RULE, rule)
         return handler
@@ -70,16 +72,21 @@ def _declare[H: Handler](rule: BodyRule) -> Callable[[H], H]:
 
 
 def upload[H: Handler](*media_types: str, max_size: int) -> Callable[[H], H]:
-    """Declare an upload route: these body types, up to `max_size` bytes, and our own
+    """Declare an upload route (see upload_rule)."""
+    return declare(upload_rule(*media_types, max_size=max_size))
+
+
+def upload_rule(*media_types: str, max_size: int) -> BodyRule:
+    """The rule of an upload route: these body types, up to `max_size` bytes, and our own
     Origin when the cookie authenticates it."""
     if not media_types or max_size < 1:
         raise ValueError("an upload route names its media types and a positive max_size")
-    return _declare(BodyRule(frozenset(media_types), max_size, same_origin=True))
+    return BodyRule(frozenset(media_types), max_size, same_origin=True)
 
 
 def form[H: Handler](handler: H) -> H:
     """Declare a page's HTML form post."""
-    return _declare(FORM)(handler)
+    return declare(FORM)(handler)
 
 
 def body_rule(request: web.Request) -> BodyRule:

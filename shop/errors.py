@@ -10,13 +10,15 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
-from typing import Any
+from typing import Any, ClassVar
 
+import msgspec
 from aiohttp import web
 
 from shop.i18n.languages import Language
 from shop.i18n.negotiation import language_of
 from shop.logs import escape
+from shop.models import answers
 from shop.models.messages import MORE, N_, Message, summary
 from shop.store.base import StoreUnavailable
 from shop.views import render
@@ -43,6 +45,8 @@ class ShopError(Exception):
     # The message is the list of the fields' phrases (`invalid()`): it is built anew from
     # the translated phrases.
     summarised = False
+    # The envelope's shape: its keys beyond status and error are `fields` and `extra`'s.
+    answer: ClassVar[type[answers.Error]] = answers.Error
 
     def __init__(
         self,
@@ -79,6 +83,7 @@ class Invalid(ShopError):
     other message is about the `body`."""
 
     status = 400
+    answer = answers.Invalid
 
     def __init__(
         self,
@@ -115,6 +120,7 @@ class NotFound(ShopError):
 
 class Conflict(ShopError):
     status = 409
+    answer = answers.Conflict
 
 
 class TooLarge(ShopError):
@@ -143,6 +149,7 @@ class Unavailable(ShopError):
     """This process cannot serve the request now (a part it needs is down)."""
 
     status = 503
+    answer = answers.Unavailable
 
 
 class LoginRequired(Unauthorized):
@@ -182,14 +189,33 @@ def wants_json(request: web.Request) -> bool:
     return request.path.startswith("/api/") or request.path in MACHINE_PATHS
 
 
+def error_body(
+    message: str,
+    extra: Mapping[str, Any] | None = None,
+    shape: type[answers.Error] = answers.Error,
+) -> answers.Error:
+    """The error envelope, checked against its declared shape: a key it does not declare
+    is a TypeError here, never an undocumented key on the wire."""
+    body = {"status": "error", "error": message, **(extra or {})}
+    try:
+        return msgspec.convert(body, shape)
+    except msgspec.ValidationError as exc:
+        raise TypeError(f"error envelope {shape.__name__}: {exc}") from None
+
+
 def _envelope(
     status: int,
     message: str,
     headers: dict[str, str] | None = None,
     extra: Mapping[str, Any] | None = None,
+    shape: type[answers.Error] = answers.Error,
 ) -> web.Response:
-    body = {"status": "error", "error": message, **(extra or {})}
-    return web.json_response(body, status=status, headers=headers)
+    return web.Response(
+        body=msgspec.json.encode(error_body(message, extra, shape)),
+        status=status,
+        headers=headers,
+        content_type="application/json",
+    )
 
 
 def _extra(fields: dict[str, str], exc: ShopError) -> dict[str, Any]:
@@ -245,11 +271,12 @@ async def error_response(
     status: int,
     message: str,
     extra: Mapping[str, Any] | None = None,
+    shape: type[answers.Error] = answers.Error,
     **headers: str,
 ) -> web.Response:
     """The error as the client reads it: `message` is in the reader's language already."""
     if wants_json(request):
-        return _envelope(status, message, headers or None, extra)
+        return _envelope(status, message, headers or None, extra, shape)
     return await _page(request, status, message, headers or None)
 
 
@@ -279,7 +306,7 @@ async def error_middleware(
             headers = {**CHALLENGE, **headers}
         message, fields = explain(exc, language_of(request))
         extra = _extra(fields, exc)
-        return await error_response(request, exc.status, message, extra, **headers)
+        return await error_response(request, exc.status, message, extra, exc.answer, **headers)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

@@ -26,6 +26,8 @@ BUS = web.AppKey["RedisBus | None"]("shop.bus")
 ORDERS = web.AppKey["OrderService"]("shop.orders")
 LANGUAGES = web.AppKey["Languages"]("shop.languages")
 SCRIPT_TEXTS = web.AppKey["ScriptTexts"]("shop.script_texts")
+# The OpenAPI document, encoded once on first request (shop.routes.apidocs).
+API_DOCUMENT = web.AppKey["dict[str, bytes]"]("shop.api_document")
 
 # This request's cookie session (loaded by shop.sessions.session_middleware).
 SESSION = web.RequestKey("shop.session", Session)

@@ -86,10 +86,15 @@ class CookieStorage(EncryptedCookieStorage):
         return self.max_age is None or made + self.max_age >= time.time()
 
 
+def cookie_name(settings: Settings) -> str:
+    """The session cookie's name: `__Host-` under HTTPS binds it to our host and Secure."""
+    return "__Host-shop" if settings.https else "shop_session"
+
+
 def cookie_storage(settings: Settings) -> CookieStorage:
     return CookieStorage(
         _cookie_key(settings.secret_key),
-        cookie_name="__Host-shop" if settings.https else "shop_session",
+        cookie_name=cookie_name(settings),
         max_age=settings.session_max_age,
         httponly=True,
         samesite="Lax",

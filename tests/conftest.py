@@ -22,6 +22,8 @@ from pymongo import AsyncMongoClient
 
 from shop.app import create_app
 from shop.keys import USERS
+from shop.models import answers
+from shop.models.answers import plain
 from shop.models.users import User
 from shop.settings import Settings
 from tests.servers import RedisServer, redis_server
@@ -156,7 +158,7 @@ class Auth:
         admin: User
         admin, _ = await self.client.app[USERS].create_admin(email, PASSWORD)
         await self.login(email)
-        return admin.to_json()
+        return plain(answers.User.of(admin))
 
     async def logout(self) -> None:
         response = await self.client.post("/api/sessions/logout")

@@ -210,9 +210,17 @@ async def test_put_cart_over_stock_is_409_and_changes_nothing(
     assert await shop.lines() == [(plenty, 1)]
 
 
-async def test_put_cart_with_a_duplicate_product_is_400(shop: Shop, pid: str) -> None:
+async def test_put_cart_naming_a_product_twice_holds_both_quantities(shop: Shop, pid: str) -> None:
     body = {"products": [{"product": pid, "quantity": 1}, {"product": pid, "quantity": 2}]}
-    await error(await shop.client.put(shop.cart, json=body), 400, "products")
+    await success(await shop.client.put(shop.cart, json=body))
+    assert await shop.lines() == [(pid, 3)]
+
+
+async def test_put_cart_naming_a_product_twice_past_the_line_limit_is_409(
+    shop: Shop, pid: str
+) -> None:
+    body = {"products": [{"product": pid, "quantity": 6_000}] * 2}
+    await error(await shop.client.put(shop.cart, json=body), 409, "quantity")
     assert await shop.lines() == []
 
 

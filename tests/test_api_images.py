@@ -233,6 +233,12 @@ async def test_a_form_without_the_image_field_is_400(client: Client, pid: str) -
     await refused(client, pid, response, 400, "image: is required")
 
 
+async def test_no_body_at_all_is_400(client: Client, pid: str) -> None:
+    # Found by schemathesis: it was a 500 (no Content-Type to read a boundary from).
+    response = await client.post(f"/api/products/{pid}/images", headers=origin(client))
+    await refused(client, pid, response, 400, "image: is required")
+
+
 async def test_a_file_under_another_field_name_is_400_naming_it(client: Client, pid: str) -> None:
     response = await upload(client, pid, image_form(picture(), field="file"))
     message = await refused(client, pid, response, 400, "file")
@@ -259,8 +265,10 @@ async def test_a_json_body_is_415(client: Client, pid: str) -> None:
         ("multipart/form-data; boundary=xyz", b"not the boundary at all"),
         ("multipart/form-data; boundary=xyz", b"--xyz\r\nContent-Disposition: form-data"),
         ("multipart/form-data; boundary=xyz", b"--xyz\r\n\r\nno name\r\n--xyz--\r\n"),
+        # Found by schemathesis (a 500): a part header line that is no header.
+        ("multipart/form-data; boundary=xyz", b"--xyz\r\n-6.2e+16--xyz--\r\n\r\n"),
     ],
-    ids=["no-boundary", "no-parts", "cut-headers", "unnamed-part"],
+    ids=["no-boundary", "no-parts", "cut-headers", "unnamed-part", "bad-part-header"],
 )
 async def test_a_broken_multipart_body_is_400(
     client: Client, pid: str, content_type: str, body: bytes
@@ -396,15 +404,24 @@ async def test_reordering_puts_the_images_in_the_given_order(client: Client, pid
     await served(client, first)
 
 
-@pytest.mark.parametrize(
-    "order", [[0, 0], [1], [0, 1, 2], [1, 2], [-1, 0], [0, "1"], [0, 1.0], None]
-)
-async def test_an_order_that_is_not_each_position_once_is_400(
+@pytest.mark.parametrize("order", [[-1, 0], [0, "1"], [0, 1.5], [0, 20], None])
+async def test_an_order_that_is_no_list_of_positions_is_400(
     client: Client, pid: str, order: Any
 ) -> None:
     await uploaded(client, pid, picture())
     response = await client.put(f"/api/products/{pid}/images", json={"order": order})
     await error(response, 400, "order")
+    assert len(await thumbnails(client, pid)) == 2
+
+
+@pytest.mark.parametrize("order", [[0, 0], [1], [0, 1, 2], [1, 2]])
+async def test_positions_that_are_not_the_products_images_are_409(
+    client: Client, pid: str, order: list[int]
+) -> None:
+    # Well-formed, but not each of this product's images once: a conflict with its state.
+    await uploaded(client, pid, picture())
+    response = await client.put(f"/api/products/{pid}/images", json={"order": order})
+    assert "order" in await error(response, 409)
     assert len(await thumbnails(client, pid)) == 2
 
 

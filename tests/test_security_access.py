@@ -39,6 +39,7 @@ PUBLIC = {
     ("POST", "/api/users"),
     ("POST", "/api/sessions/login"),
     ("POST", "/api/sessions/logout"),
+    ("GET", "/api/openapi.json"),
 }
 # Every other API endpoint, with a body it would accept.
 PROTECTED: list[tuple[str, str, Any]] = [

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, StrictInt
+from pydantic import Field
 
-from shop.models.fields import Input, ObjectIdStr
-from shop.models.money import Cents, to_amount
+from shop.models.fields import Input, ObjectIdStr, whole_number
+from shop.models.money import Cents
 from shop.models.products import Product
 
 MAX_QUANTITY = 10_000
@@ -41,16 +41,6 @@ class CartLine:
             return "out_of_stock"
         return None
 
-    def to_json(self) -> dict[str, Any]:
-        line: dict[str, Any] = {
-            "product": self.product.to_json(),
-            "quantity": self.quantity,
-            "available": self.available,
-        }
-        if (problem := self.problem) is not None:
-            line["problem"] = problem
-        return line
-
 
 @dataclass(frozen=True, slots=True)
 class Cart:
@@ -77,20 +67,8 @@ class Cart:
     def purchasable_total_cents(self) -> Cents:
         return sum(line.subtotal_cents for line in self.purchasable)
 
-    def to_json(self) -> dict[str, Any]:
-        """The cart as the API, the live events and the idempotency records show it."""
-        return {
-            "_id": self.id,
-            "owner": self.owner,
-            "products": [line.to_json() for line in self.lines],
-            "count": self.item_count,
-            "total": to_amount(self.total_cents),
-            "version": self.version,
-            "purchasable_total": to_amount(self.purchasable_total_cents),
-        }
 
-
-Quantity = Annotated[StrictInt, Field(ge=1, le=MAX_QUANTITY)]
+Quantity = whole_number(1, MAX_QUANTITY)
 
 
 class QuantityIn(Input):

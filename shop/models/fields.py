@@ -10,14 +10,31 @@ text keeps its newlines and tabs.
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from decimal import Decimal
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StrictStr
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+)
 
 from shop.models.messages import refuse
 
 OBJECT_ID = re.compile(r"[0-9a-f]{24}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# What each kind of string may hold, as regular expressions that mean the same in Python
+# and in the API document's JSON Schema (ECMA-262): the validators below test them, the
+# document shows them (`pattern`).
+CONTROL = r"\x00-\x1f\x7f-\x9f"
+LINE_PATTERN = rf"^[^{CONTROL}]*$"
+MULTILINE_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+TEXT_PATTERN = rf"^(?:[^${CONTROL}][^{CONTROL}]*)?$"
+OBJECT_ID_PATTERN = r"^[0-9a-fA-F]{24}$"
+_CONTROL = re.compile(rf"[{CONTROL}]")
 _CONTROL_BUT_LAYOUT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
@@ -54,13 +71,39 @@ def _object_id(value: str) -> str:
     return value
 
 
+# Beyond any limit the shop has: a bigger whole number is refused by its range check
+# without ever being built (a "1e99999999" in a body must not cost a 100-MB integer).
+_HUGE = 10**18
+
+
+def _whole_number(value: object) -> object:
+    # JSON (and JSON Schema) count 2.0 as an integer: the body is read with Decimal, so
+    # a whole Decimal becomes an int; a fraction, text or bool stays and is refused.
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        return int(value) if abs(value) <= _HUGE else _HUGE * (1 if value > 0 else -1)
+    return value
+
+
+def documented(pattern: str) -> Any:
+    """A pattern the document shows for a string its validators check."""
+    return Field(json_schema_extra={"pattern": pattern})
+
+
 # Any string a client sends: one line, no control characters.
-Line = Annotated[StrictStr, AfterValidator(_single_line)]
+Line = Annotated[StrictStr, AfterValidator(_single_line), documented(LINE_PATTERN)]
 # Text with newlines and tabs (a description).
-MultilineText = Annotated[StrictStr, AfterValidator(_multi_line)]
+MultilineText = Annotated[StrictStr, AfterValidator(_multi_line), documented(MULTILINE_PATTERN)]
 # A name or label that also reaches queries: never an operator.
-Text = Annotated[Line, AfterValidator(_no_operator)]
-ObjectIdStr = Annotated[StrictStr, AfterValidator(_object_id)]
+Text = Annotated[Line, AfterValidator(_no_operator), documented(TEXT_PATTERN)]
+
+
+def whole_number(ge: int, le: int) -> Any:
+    """A whole number from `ge` to `le`: an int, or a number written with a zero fraction
+    (`2.0`). The bounds go before the conversion, so the document shows them."""
+    return Annotated[StrictInt, Field(ge=ge, le=le), BeforeValidator(_whole_number)]
+
+
+ObjectIdStr = Annotated[StrictStr, AfterValidator(_object_id), documented(OBJECT_ID_PATTERN)]
 
 
 class Input(BaseModel):

@@ -22,9 +22,9 @@ import re
 from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import Field, StrictInt
+from pydantic import Field
 
-from shop.models.fields import Input
+from shop.models.fields import Input, whole_number
 from shop.models.products import MAX_THUMBNAILS
 
 MEDIA_PREFIX = "/media/"
@@ -78,7 +78,10 @@ class ImageOrder(Input):
     """A new order for a product's thumbnails: `order[i]` is the current position of the
     image that goes to position i."""
 
-    order: Annotated[list[Annotated[StrictInt, Field(ge=0)]], Field(max_length=MAX_THUMBNAILS)]
+    order: Annotated[
+        list[whole_number(0, MAX_THUMBNAILS - 1)],
+        Field(max_length=MAX_THUMBNAILS),
+    ]
 
 
 def is_media_url(url: str) -> bool:

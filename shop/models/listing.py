@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 MAX_PAGE_SIZE = 100
@@ -26,3 +27,7 @@ class Page[T]:
     @property
     def total_pages(self) -> int:
         return max(1, math.ceil(self.total / self.limit))
+
+    def map[U](self, convert: Callable[[T], U]) -> Page[U]:
+        """The same page with each item converted (into what the API sends)."""
+        return Page([convert(item) for item in self.items], self.total, self.page, self.limit)

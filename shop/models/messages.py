@@ -63,7 +63,6 @@ TEMPLATES: dict[str, str] = {
     "cents": N_("must have at most two decimals"),
     "not_null": N_("must not be null"),
     "nothing_to_change": N_("must hold at least one field to change"),
-    "duplicate_products": N_("may name each product only once"),
     "body_required": N_("is required: send a JSON object"),
     "json_object": N_("must be a JSON object"),
     "json_syntax": N_("must be valid JSON ({reason})"),

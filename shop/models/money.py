@@ -16,8 +16,8 @@ from shop.models.messages import refuse
 type Cents = int
 
 CENT = Decimal("0.01")
-MAX_AMOUNT = Decimal(1_000_000_000)
-MAX_AMOUNT_CENTS = int(MAX_AMOUNT * 100)
+MAX_AMOUNT = 1_000_000_000
+MAX_AMOUNT_CENTS = MAX_AMOUNT * 100
 
 
 def to_amount(cents: Cents) -> float:
@@ -34,6 +34,8 @@ def to_cents(value: object) -> Cents:
     if isinstance(value, bool):
         raise refuse("number")
     if isinstance(value, int):
+        if abs(value) > MAX_AMOUNT:
+            raise refuse("less_than_equal", le=MAX_AMOUNT)
         return value * 100
     if isinstance(value, float):
         value = Decimal(repr(value))
@@ -42,7 +44,7 @@ def to_cents(value: object) -> Cents:
     if not value.is_finite():
         raise refuse("finite_number")
     if abs(value) > MAX_AMOUNT:
-        raise refuse("less_than_equal", le=int(MAX_AMOUNT))
+        raise refuse("less_than_equal", le=MAX_AMOUNT)
     if value != value.quantize(CENT, rounding="ROUND_DOWN"):
         raise refuse("cents")
     return int(value * 100)
@@ -72,5 +74,7 @@ Amount = Annotated[
     int,
     BeforeValidator(_cents_input),
     PlainSerializer(to_amount, return_type=float),
-    WithJsonSchema({"type": "number", "multipleOf": 0.01}),
+    WithJsonSchema(
+        {"type": "number", "multipleOf": 0.01, "minimum": -MAX_AMOUNT, "maximum": MAX_AMOUNT}
+    ),
 ]

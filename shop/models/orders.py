@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from shop.models import answers
 from shop.models.carts import Cart, CartLine, Problem
 from shop.models.fields import Input
 from shop.models.money import Amount, Cents, to_amount
@@ -65,11 +66,6 @@ def purchase_time() -> datetime:
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
-def iso_time(moment: datetime) -> str:
-    """ISO 8601 in UTC with milliseconds: `2026-01-31T18:04:05.120Z`."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 @dataclass(frozen=True, slots=True)
 class OrderLine:
     product: str
@@ -81,16 +77,6 @@ class OrderLine:
     @property
     def subtotal_cents(self) -> Cents:
         return self.price_cents * self.quantity
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "product": self.product,
-            "title": self.title,
-            "code": self.code,
-            "price": to_amount(self.price_cents),
-            "quantity": self.quantity,
-            "subtotal": to_amount(self.subtotal_cents),
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,17 +102,10 @@ class Order:
         """The statuses it may move to, in the order of the workflow."""
         return [status for status in OrderStatus if status in NEXT[self.status]]
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "_id": self.id,
-            "code": self.code,
-            "purchase_datetime": iso_time(self.purchased_at),
-            "amount": to_amount(self.amount_cents),
-            "purchaser": self.purchaser,
-            "user": self.user,
-            "status": str(self.status),
-            "lines": [line.to_json() for line in self.lines],
-        }
+    @property
+    def purchase_datetime(self) -> str:
+        """When it was bought, as the API shows it (ISO 8601, UTC)."""
+        return answers.iso_time(self.purchased_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,14 +165,6 @@ class Unfilled:
         """Why `line` was not bought. A line whose product looks buyable again (stock came
         back between a failed take and this look) was out of stock when it was tried."""
         return cls(line.product.id, line.quantity, line.available, line.problem or "out_of_stock")
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "product": self.product,
-            "requested": self.requested,
-            "available": self.available,
-            "reason": self.reason,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,16 +230,16 @@ type Outcome = dict[str, Any]
 def placed(order: Order, unfilled: Sequence[Unfilled], cart: Cart) -> Outcome:
     return {
         "result": "placed",
-        "order": order.to_json(),
-        "unfilled": [item.to_json() for item in unfilled],
-        "cart": cart.to_json(),
+        "order": answers.plain(answers.Order.of(order)),
+        "unfilled": answers.unfilled_list(unfilled),
+        "cart": answers.plain(answers.Cart.of(cart)),
     }
 
 
 def refused(
     reason: Refusal, unfilled: Sequence[Unfilled] = (), total: Cents | None = None
 ) -> Outcome:
-    outcome: Outcome = {"result": str(reason), "unfilled": [item.to_json() for item in unfilled]}
+    outcome: Outcome = {"result": str(reason), "unfilled": answers.unfilled_list(unfilled)}
     if total is not None:
         outcome["total"] = to_amount(total)
     return outcome

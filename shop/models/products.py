@@ -7,9 +7,17 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, StrictBool, StrictInt, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
-from shop.models.fields import Input, Line, MultilineText, Text
+from shop.models.fields import Input, Line, MultilineText, Text, documented, whole_number
 from shop.models.messages import refuse
 from shop.models.money import MAX_AMOUNT, MAX_AMOUNT_CENTS, Amount, Cents, to_amount
 
@@ -37,20 +45,6 @@ class Product:
     def available(self) -> bool:
         """Available to buy: on sale (`status`) and in stock."""
         return self.status and self.stock > 0
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "_id": self.id,
-            "title": self.title,
-            "description": self.description,
-            "code": self.code,
-            "price": to_amount(self.price_cents),
-            "status": self.status,
-            "stock": self.stock,
-            "category": self.category,
-            "thumbnails": list(self.thumbnails),
-            "version": self.version,
-        }
 
 
 LOW_STOCK = 5  # a product with this many or fewer left is low on stock
@@ -81,7 +75,8 @@ class ProductQuery:
 
     `words` are normalised search prefixes (`shop.models.search.query_words`); `available`
     True keeps products on sale and in stock, False the others; `include_hidden` False
-    leaves out products whose `status` is false (what shoppers see).
+    leaves out products whose `status` is false (what shoppers see); `nothing` says the
+    filters contradict each other (two categories), so no product matches.
     """
 
     limit: int = 10
@@ -92,6 +87,7 @@ class ProductQuery:
     words: tuple[str, ...] = ()
     low_stock: bool = False
     include_hidden: bool = True
+    nothing: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,9 +96,6 @@ class CategoryCount:
 
     name: str
     count: int
-
-    def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "count": self.count}
 
 
 def _price_range(cents: Cents) -> Cents:
@@ -113,7 +106,8 @@ def _price_range(cents: Cents) -> Cents:
     return cents
 
 
-_CODE = re.compile(r"[A-Za-z0-9._-]+")
+CODE_PATTERN = r"^[A-Za-z0-9._-]+$"
+_CODE = re.compile(CODE_PATTERN.strip("^$"))
 
 
 def _code_characters(code: str) -> str:
@@ -124,10 +118,21 @@ def _code_characters(code: str) -> str:
 
 Title = Annotated[Text, Field(min_length=1, max_length=200)]
 Description = Annotated[MultilineText, Field(max_length=5000)]
-Code = Annotated[Text, Field(min_length=1, max_length=64), AfterValidator(_code_characters)]
+Code = Annotated[
+    Text,
+    Field(min_length=1, max_length=64),
+    AfterValidator(_code_characters),
+    documented(CODE_PATTERN),
+]
 Category = Annotated[Text, Field(min_length=1, max_length=100)]
-Price = Annotated[Amount, AfterValidator(_price_range)]
-Stock = Annotated[StrictInt, Field(ge=0, le=1_000_000_000)]
+Price = Annotated[
+    Amount,
+    AfterValidator(_price_range),
+    WithJsonSchema(
+        {"type": "number", "multipleOf": 0.01, "exclusiveMinimum": 0, "maximum": MAX_AMOUNT}
+    ),
+]
+Stock = whole_number(0, 1_000_000_000)
 Thumbnail = Annotated[Line, Field(min_length=1, max_length=500)]
 MAX_THUMBNAILS = 20
 Thumbnails = Annotated[list[Thumbnail], Field(max_length=MAX_THUMBNAILS)]
@@ -144,7 +149,18 @@ class ProductIn(Input):
     thumbnails: Thumbnails = []
 
 
+def _patch_schema(schema: dict[str, Any]) -> None:
+    # None stands for "not sent": null itself is refused, and one field at least is needed.
+    for prop in schema["properties"].values():
+        options = prop.pop("anyOf", [])
+        prop.update(next((option for option in options if option.get("type") != "null"), {}))
+        prop.pop("default", None)
+    schema["minProperties"] = 1
+
+
 class ProductPatch(Input):
+    model_config = ConfigDict(json_schema_extra=_patch_schema)
+
     title: Title | None = None
     description: Description | None = None
     code: Code | None = None

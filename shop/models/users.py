@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import AfterValidator, Field, StrictInt
+from pydantic import AfterValidator, Field
 
-from shop.models.fields import Input, Line, Text
+from shop.models.fields import CONTROL, Input, Line, Text, documented, whole_number
 from shop.models.messages import refuse
 
 
@@ -33,28 +33,25 @@ class User:
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
 
-    def to_json(self) -> dict[str, Any]:
-        """The public view of a user: never the password hash."""
-        return {
-            "_id": self.id,
-            "first_name": self.first_name,
-            "last_name": self.last_name,
-            "email": self.email,
-            "age": self.age,
-            "role": str(self.role),
-            "cart": self.cart,
-        }
+
+# Spaces Python strips that are no control characters (those never reach this check).
+_SPACE = r" \xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_NOT_SPACE_OR_AT = rf"[^@{_SPACE}{CONTROL}]"
+# An address around its `@`, with a dot after it; surrounding spaces are dropped.
+EMAIL_PATTERN = (
+    rf"^[{_SPACE}]*{_NOT_SPACE_OR_AT}+@{_NOT_SPACE_OR_AT}+\.{_NOT_SPACE_OR_AT}+[{_SPACE}]*$"
+)
+_EMAIL = re.compile(EMAIL_PATTERN.removeprefix("^").removesuffix("$"))
 
 
 def _email(value: str) -> str:
-    value = value.strip().lower()
-    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+    if not _EMAIL.fullmatch(value):
         raise refuse("email")
-    return value
+    return value.strip().lower()
 
 
 Name = Annotated[Text, Field(min_length=1, max_length=100)]
-Email = Annotated[Line, Field(max_length=254), AfterValidator(_email)]
+Email = Annotated[Line, Field(max_length=254), AfterValidator(_email), documented(EMAIL_PATTERN)]
 Password = Annotated[Line, Field(min_length=8, max_length=256)]
 
 
@@ -62,7 +59,7 @@ class UserIn(Input):
     first_name: Name
     last_name: Name
     email: Email
-    age: Annotated[StrictInt, Field(ge=13, le=130)]
+    age: whole_number(13, 130)
     password: Password
 
 

@@ -1,58 +1,86 @@
-"""/api/products: anyone browses, admins change."""
+"""/api/products and /api/categories: anyone browses, admins change."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from shop.keys import PRODUCTS, USER
-from shop.models.products import ProductIn, ProductPatch
+from shop.models import answers
+from shop.models.listing import Page
+from shop.models.products import ProductIn, ProductPatch, ProductQuery
 from shop.models.users import Role
-from shop.routes.common import json_response, path_id, read_json, success
-from shop.routes.listing import listing_envelope, parse_product_query
-from shop.security import requires
+from shop.routes.listing import LISTING
+from shop.routes.operation import Link, Returns, operation
 
 routes = web.RouteTableDef()
 
+NEW_PRODUCT = {
+    "get_product": Link("get_product", {"pid": "$response.body#/payload/_id"}),
+    "update_product": Link("update_product", {"pid": "$response.body#/payload/_id"}),
+    "delete_product": Link("delete_product", {"pid": "$response.body#/payload/_id"}),
+    "upload_image": Link("upload_image", {"pid": "$response.body#/payload/_id"}),
+}
+
 
 @routes.get("/api/products", name="api_products")
-async def list_products(request: web.Request) -> web.Response:
-    query = parse_product_query(request)
+@operation(
+    "List the catalogue",
+    query=LISTING,
+    returns=Returns(answers.Product, listing=True),
+)
+async def list_products(request: web.Request, query: ProductQuery) -> Page[answers.Product]:
+    """A page of products. Every parameter combines with the others; any other parameter
+    is 400. Shoppers never see products whose `status` is false; admins see every one."""
     page = await request.app[PRODUCTS].list(query, request[USER])
-    return json_response(listing_envelope(request, page))
+    return page.map(answers.Product.of)
 
 
 @routes.get("/api/categories")
-async def list_categories(request: web.Request) -> web.Response:
+@operation("List the categories", returns=Returns(answers.Category, many=True))
+async def list_categories(request: web.Request) -> list[answers.Category]:
+    """Every category with the number of products shoppers can see in it."""
     categories = await request.app[PRODUCTS].categories()
-    return success([category.to_json() for category in categories])
+    return [answers.Category.of(category) for category in categories]
 
 
 @routes.get("/api/products/{pid}")
-async def get_product(request: web.Request) -> web.Response:
-    product = await request.app[PRODUCTS].get(path_id(request, "pid"))
-    return success(product.to_json())
+@operation("Read a product", returns=Returns(answers.Product))
+async def get_product(request: web.Request, pid: str) -> answers.Product:
+    """One product; an off-sale product still answers, with `status: false`."""
+    return answers.Product.of(await request.app[PRODUCTS].get(pid))
 
 
 @routes.post("/api/products")
-@requires(Role.ADMIN)
-async def create_product(request: web.Request) -> web.Response:
-    data = await read_json(request, ProductIn)
-    product = await request.app[PRODUCTS].create(data)
-    return success(product.to_json(), status=201)
+@operation(
+    "Create a product",
+    auth=Role.ADMIN,
+    body=ProductIn,
+    returns=Returns(answers.Product, status=201),
+    errors=(409,),
+    links=NEW_PRODUCT,
+)
+async def create_product(request: web.Request, body: ProductIn) -> answers.Product:
+    """A new product (409 when its `code` is taken). `thumbnails` may name a `/media`
+    address only when it is one of the product's own uploads."""
+    return answers.Product.of(await request.app[PRODUCTS].create(body))
 
 
 @routes.put("/api/products/{pid}")
-@requires(Role.ADMIN)
-async def update_product(request: web.Request) -> web.Response:
-    pid = path_id(request, "pid")
-    patch = await read_json(request, ProductPatch)
-    product = await request.app[PRODUCTS].update(pid, patch)
-    return success(product.to_json())
+@operation(
+    "Change a product",
+    auth=Role.ADMIN,
+    body=ProductPatch,
+    returns=Returns(answers.Product),
+    errors=(409,),
+)
+async def update_product(request: web.Request, pid: str, body: ProductPatch) -> answers.Product:
+    """Change some fields: only those sent (at least one; none may be null)."""
+    return answers.Product.of(await request.app[PRODUCTS].update(pid, body))
 
 
 @routes.delete("/api/products/{pid}")
-@requires(Role.ADMIN)
-async def delete_product(request: web.Request) -> web.Response:
-    pid = path_id(request, "pid")
+@operation("Delete a product", auth=Role.ADMIN, returns=Returns(answers.Deleted))
+async def delete_product(request: web.Request, pid: str) -> answers.Deleted:
+    """Delete it, remove it from every cart, and delete its image files."""
     await request.app[PRODUCTS].delete(pid)
-    return success({"_id": pid})
+    return answers.Deleted(id=pid)

@@ -5,32 +5,41 @@ from __future__ import annotations
 from aiohttp import web
 
 from shop.keys import TOKENS
+from shop.models import answers
 from shop.models.tokens import TokenIn
-from shop.routes.common import path_id, read_json, success
-from shop.security import current_user, requires
+from shop.models.users import Role
+from shop.routes.operation import Link, Returns, operation
+from shop.security import current_user
 
 routes = web.RouteTableDef()
 
 
 @routes.post("/api/tokens")
-@requires()
-async def create_token(request: web.Request) -> web.Response:
-    data = await read_json(request, TokenIn)
-    token, secret = await request.app[TOKENS].create(current_user(request), data.name)
-    # The only time the token is shown: the store keeps its hash alone.
-    return success({**token.to_json(), "token": secret}, status=201)
+@operation(
+    "Make an API token",
+    auth=Role.USER,
+    body=TokenIn,
+    returns=Returns(answers.NewToken, status=201),
+    links={"revoke_token": Link("revoke_token", {"tid": "$response.body#/payload/_id"})},
+)
+async def create_token(request: web.Request, body: TokenIn) -> answers.NewToken:
+    """A personal API token, shown this once (the shop keeps only its hash). It acts as
+    its user, with that user's role, until revoked."""
+    token, secret = await request.app[TOKENS].create(current_user(request), body.name)
+    return answers.NewToken.made(token, secret)
 
 
 @routes.get("/api/tokens")
-@requires()
-async def list_tokens(request: web.Request) -> web.Response:
+@operation("List my API tokens", auth=Role.USER, returns=Returns(answers.Token, many=True))
+async def list_tokens(request: web.Request) -> list[answers.Token]:
+    """The caller's tokens, never the token itself."""
     tokens = await request.app[TOKENS].list(current_user(request))
-    return success([token.to_json() for token in tokens])
+    return [answers.Token.of(token) for token in tokens]
 
 
 @routes.delete("/api/tokens/{tid}")
-@requires()
-async def revoke_token(request: web.Request) -> web.Response:
-    tid = path_id(request, "tid")
+@operation("Revoke an API token", auth=Role.USER, returns=Returns(answers.Deleted))
+async def revoke_token(request: web.Request, tid: str) -> answers.Deleted:
+    """Revoke one of the caller's tokens (another's is 404)."""
     await request.app[TOKENS].revoke(current_user(request), tid)
-    return success({"_id": tid})
+    return answers.Deleted(id=tid)

@@ -14,8 +14,9 @@ from aiohttp import web
 
 from shop.errors import Unavailable
 from shop.keys import BUS, SETTINGS, STORE
+from shop.models import answers
 from shop.realtime.bus import BusUnavailable
-from shop.routes.common import success
+from shop.routes.operation import Returns, operation
 from shop.store.base import NotWritable, StoreError
 
 log = logging.getLogger("shop.health")
@@ -23,17 +24,20 @@ routes = web.RouteTableDef()
 
 
 @routes.get("/healthz")
-async def healthz(request: web.Request) -> web.Response:
+@operation("Liveness", returns=Returns(answers.Health))
+async def healthz(request: web.Request) -> answers.Health:
+    """200 while the store answers, 503 when it does not (within 3 s)."""
     try:
         async with asyncio.timeout(3):
             await request.app[STORE].ping()
     except (StoreError, TimeoutError):
-        return web.json_response({"status": "error", "error": "store unavailable"}, status=503)
-    return web.json_response({"status": "success", "payload": {"store": "ok"}})
+        raise Unavailable("store unavailable") from None
+    return answers.Health(store="ok")
 
 
 @routes.get("/readyz")
-async def readyz(request: web.Request) -> web.Response:
+@operation("Readiness", returns=Returns(answers.Readiness))
+async def readyz(request: web.Request) -> answers.Readiness:
     """200 when the store takes writes and Redis (when configured) answers; else 503 naming
     what is wrong, with every check's result under `checks`."""
     timeout = request.app[SETTINGS].store_timeout
@@ -44,7 +48,7 @@ async def readyz(request: web.Request) -> web.Response:
     failed = "; ".join(f"{part}: {outcome}" for part, outcome in checks.items() if outcome != "ok")
     if failed:
         raise Unavailable("not ready: {failed}", failed=failed, extra={"checks": checks})
-    return success(checks)
+    return answers.Readiness(**checks)
 
 
 async def _outcome(check: Awaitable[None], seconds: float) -> str:

@@ -3,21 +3,16 @@ and the catalogue page so both accept exactly the same parameters."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
 
 from shop.models.listing import MAX_PAGE, MAX_PAGE_SIZE, Page
-from shop.models.messages import phrase
-from shop.models.products import ProductQuery, ProductSort
+from shop.models.products import LOW_STOCK, ProductQuery, ProductSort
 from shop.models.search import query_words
-from shop.routes.query import Query
+from shop.routes.query import Choice, Flag, Params, WholeNumber, Words
 
-LISTING_PARAMS = frozenset(
-    {"limit", "page", "sort", "query", "q", "category", "available", "low_stock"}
-)
-PAGING_PARAMS = frozenset({"limit", "page"})
 # The course's sort values order by price; the others name the field too.
 SORTS = {"asc": ProductSort.PRICE_ASC, "desc": ProductSort.PRICE_DESC} | {
     sort.value: sort for sort in ProductSort
@@ -25,42 +20,62 @@ SORTS = {"asc": ProductSort.PRICE_ASC, "desc": ProductSort.PRICE_DESC} | {
 MAX_SEARCH = 200
 MAX_CATEGORY = 100
 
+PAGING = Params(
+    WholeNumber("limit", "items per page", default=10, low=1, high=MAX_PAGE_SIZE),
+    WholeNumber("page", "the page, from 1", default=1, low=1, high=MAX_PAGE),
+)
+LISTING_PARAMS = PAGING + Params(
+    Choice("sort", "`asc`/`desc` order by price (the course's spelling)", tuple(SORTS)),
+    Words(
+        "q",
+        "search words: each must start a word of the title, description or code (case and"
+        " accents ignored)",
+        MAX_SEARCH,
+    ),
+    Words("category", "a category (case-insensitive)", MAX_CATEGORY),
+    Flag("available", "`true`: on sale and in stock; `false`: the others"),
+    Flag("low_stock", f"`true`: {LOW_STOCK} or fewer left"),
+    Words(
+        "query",
+        "the course's filter: `available`, or a category (combines with `category`: two"
+        " different categories match nothing)",
+        MAX_CATEGORY,
+    ),
+)
 
-def parse_paging(query: Query) -> tuple[int, int]:
-    """`limit` (1 to 100, default 10) and `page` (from 1, default 1)."""
-    return (
-        query.whole_number("limit", 10, 1, MAX_PAGE_SIZE),
-        query.whole_number("page", 1, 1, MAX_PAGE),
-    )
 
-
-def parse_product_query(request: web.Request) -> ProductQuery:
-    """The listing's parameters: `q` (search words), `category`, `available`, `low_stock`,
-    `sort`, `limit`, `page`, and the course's `query` (a category, or `available`)."""
-    params = Query(request, LISTING_PARAMS)
-    limit, page = parse_paging(params)
-    sort = params.choice("sort", tuple(SORTS))
-    category = params.text("category", MAX_CATEGORY) or None
-    available = params.flag("available")
-    legacy = params.text("query", MAX_CATEGORY)
-    words = query_words(params.text("q", MAX_SEARCH))
-    low_stock = params.flag("low_stock") is True
+def product_query(values: dict[str, Any]) -> ProductQuery:
+    """The listing's parameters as one ProductQuery."""
+    sort = values["sort"]
+    category = values["category"] or None
+    available = values["available"]
+    legacy = values["query"]
+    nothing = False
     if legacy.lower() == "available":
         available = True
     elif legacy:
-        if category is not None and category.lower() != legacy.lower():
-            params.refuse("query", phrase("query_and_category"))
+        # Every filter combines with the others: a product has one category.
+        nothing = category is not None and category.lower() != legacy.lower()
         category = legacy
-    params.check()
     return ProductQuery(
-        limit=limit,
-        page=page,
+        limit=values["limit"],
+        page=values["page"],
         sort=SORTS[sort] if sort is not None else None,
         category=category,
         available=available,
-        words=words,
-        low_stock=low_stock,
+        words=query_words(values["q"]),
+        low_stock=values["low_stock"] is True,
+        nothing=nothing,
     )
+
+
+LISTING = LISTING_PARAMS.into(product_query)
+
+
+def parse_product_query(request: web.Request) -> ProductQuery:
+    """The listing's query string (LISTING) as one ProductQuery; 400 naming what is wrong."""
+    query: ProductQuery = LISTING.read(request)
+    return query
 
 
 def page_link(request: web.Request, page: int) -> str:
@@ -68,10 +83,6 @@ def page_link(request: web.Request, page: int) -> str:
     query = dict(request.query)
     query["page"] = str(page)
     return f"{request.path}?{urlencode(query)}"
-
-
-class Listed(Protocol):
-    def to_json(self) -> dict[str, Any]: ...
 
 
 def page_numbers(current: int, total: int, spread: int = 2) -> list[int | None]:
@@ -102,26 +113,4 @@ def pagination(request: web.Request, page: Page[Any]) -> dict[str, Any]:
         "page_links": [(n, page_link(request, n) if n else None) for n in numbers],
         "past_end": past_end,
         "last_link": page_link(request, page.total_pages),
-    }
-
-
-def listing_envelope(request: web.Request, page: Page[Listed]) -> dict[str, Any]:
-    """The seed's paginated answer: the items and how to reach the pages around them."""
-    has_prev = page.page > 1
-    has_next = page.page < page.total_pages
-    return {
-        "status": "success",
-        "payload": [item.to_json() for item in page.items],
-        "totalPages": page.total_pages,
-        "prevPage": page.page - 1 if has_prev else None,
-        "nextPage": page.page + 1 if has_next else None,
-        "page": page.page,
-        # Beyond the course's keys: how many match, so a live page keeps its count right
-        # (a search counts up to shop.models.search.COUNT_LIMIT: then it is not exact).
-        "totalDocs": page.total,
-        "totalDocsExact": page.exact,
-        "hasPrevPage": has_prev,
-        "hasNextPage": has_next,
-        "prevLink": page_link(request, page.page - 1) if has_prev else None,
-        "nextLink": page_link(request, page.page + 1) if has_next else None,
     }

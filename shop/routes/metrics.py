@@ -7,13 +7,18 @@ from aiohttp import web
 from shop.keys import METRICS
 from shop.metrics import CONTENT_TYPE
 from shop.models.users import Role
-from shop.security import requires
+from shop.routes.operation import Raw, operation
 
 routes = web.RouteTableDef()
 
 
 @routes.get("/metrics")
-@requires(Role.ADMIN)
+@operation(
+    "Metrics",
+    auth=Role.ADMIN,
+    returns=Raw("text/plain", "Prometheus' text exposition format (version 0.0.4)"),
+)
 async def metrics(request: web.Request) -> web.Response:
+    """This process's counters and histograms, for Prometheus."""
     body = request.app[METRICS].exposition()
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})

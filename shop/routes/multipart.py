@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from shop.errors import Invalid, TooLarge
 from shop.i18n import N_
@@ -14,6 +15,8 @@ async def read_file_field(request: web.Request, field: str, max_bytes: int) -> b
     """The bytes of the one part named `field`: 400 when it is missing, repeated or joined
     by other fields, 413 past `max_bytes`. The part's declared type and file name are not
     trusted (the caller checks the content)."""
+    if request.content_type != "multipart/form-data":  # no body at all: nothing to parse
+        raise Invalid(N_("{field}: is required (a file field named {field})"), field=field)
     try:
         reader = await request.multipart()
         data: bytes | None = None
@@ -29,7 +32,7 @@ async def read_file_field(request: web.Request, field: str, max_bytes: int) -> b
             if data is not None:
                 raise Invalid(N_("{field}: send one file at a time"), field=field)
             data = await _read_part(part, field, max_bytes)
-    except ValueError:  # no boundary, a broken part header or a body cut short
+    except (ValueError, HttpProcessingError):  # no boundary, broken part headers, cut short
         raise Invalid(N_("body: not a valid multipart/form-data body")) from None
     if data is None:
         raise Invalid(N_("{field}: is required (a file field named {field})"), field=field)

@@ -92,8 +92,11 @@ async def purchase(request: web.Request) -> web.Response:
                 total=language_of(request).money(round(exc.extra["total"] * 100)),
             )
             raise web.HTTPSeeOther(location=f"/carts/{cid}/checkout") from None
-        nothing = N_("Nothing in your cart can be bought now: see why on each line.")
-        flash(request, nothing, "error")
+        if "unfilled" in exc.extra:
+            nothing = N_("Nothing in your cart can be bought now: see why on each line.")
+            flash(request, nothing, "error")
+        else:  # an empty cart
+            flash(request, exc.message, "error")
         raise web.HTTPSeeOther(location=_cart_path(cid)) from None
     except Invalid as exc:
         flash_error(request, exc)

@@ -8,10 +8,14 @@ unchecked: `query[$ne]=x` is an unknown name, not an operator.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
 from shop.errors import invalid
+from shop.models.fields import OBJECT_ID
 from shop.models.messages import Message, field_name, phrase
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -49,7 +53,8 @@ class Query:
         return None
 
     def text(self, name: str, max_length: int) -> str:
-        raw = (self._values.get(name) or "").strip()
+        """The text without its surrounding spaces; its length counts them."""
+        raw = self._values.get(name) or ""
         if len(raw) > max_length:
             self._errors.setdefault(name, phrase("string_too_long", max_length=max_length))
         elif _CONTROL.search(raw):
@@ -57,8 +62,18 @@ class Query:
         elif not raw.isascii() and not _encodable(raw):
             self._errors.setdefault(name, phrase("unencodable"))
         else:
-            return raw
+            return raw.strip()
         return ""
+
+    def object_id(self, name: str) -> str | None:
+        """A 24-hex id, lowercased; None when absent or empty."""
+        raw = self._values.get(name) or None
+        if raw is None:
+            return None
+        if OBJECT_ID.fullmatch(raw.lower()):
+            return raw.lower()
+        self._errors.setdefault(name, phrase("object_id"))
+        return None
 
     def flag(self, name: str) -> bool | None:
         """`true` or `false`; None when absent or empty."""
@@ -84,3 +99,106 @@ def _encodable(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+# ---- declared parameters: one declaration reads the query string and documents it ------
+
+
+TEXT_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One query parameter: how it is read (`read`) and how the API document shows it."""
+
+    name: str
+    description: str
+
+    def read(self, query: Query) -> Any:
+        raise NotImplementedError
+
+    def schema(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True)
+class WholeNumber(Param):
+    default: int
+    low: int
+    high: int
+
+    def read(self, query: Query) -> int:
+        return query.whole_number(self.name, self.default, self.low, self.high)
+
+    def schema(self) -> dict[str, Any]:
+        return {
+            "type": "integer",
+            "minimum": self.low,
+            "maximum": self.high,
+            "default": self.default,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Choice(Param):
+    choices: tuple[str, ...]
+
+    def read(self, query: Query) -> str | None:
+        return query.choice(self.name, self.choices)
+
+    def schema(self) -> dict[str, Any]:
+        # Empty is "not given": the catalogue page's form sends its unset choices so.
+        return {"type": "string", "enum": [*self.choices, ""]}
+
+
+@dataclass(frozen=True, slots=True)
+class Flag(Param):
+    def read(self, query: Query) -> bool | None:
+        return query.flag(self.name)
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "string", "enum": ["true", "false", ""]}
+
+
+@dataclass(frozen=True, slots=True)
+class Words(Param):
+    max_length: int
+
+    def read(self, query: Query) -> str:
+        return query.text(self.name, self.max_length)
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "string", "maxLength": self.max_length, "pattern": TEXT_PATTERN}
+
+
+@dataclass(frozen=True, slots=True)
+class IdParam(Param):
+    def read(self, query: Query) -> str | None:
+        return query.object_id(self.name)
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "string", "pattern": "^(?:[0-9a-fA-F]{24})?$"}
+
+
+class Params:
+    """The query parameters a route accepts. `read` answers their values by name (a
+    parameter not given has its default), or what `into` makes of them, or raises Invalid
+    naming every bad one."""
+
+    def __init__(self, *params: Param, into: Callable[[dict[str, Any]], Any] | None = None):
+        self.params = params
+        self.names = frozenset(param.name for param in params)
+        self._into = into
+
+    def __add__(self, other: Params) -> Params:
+        return Params(*self.params, *other.params)
+
+    def into(self, convert: Callable[[dict[str, Any]], Any]) -> Params:
+        """The same parameters, read into `convert(values)`."""
+        return Params(*self.params, into=convert)
+
+    def read(self, request: web.Request) -> Any:
+        query = Query(request, self.names)
+        values = {param.name: param.read(query) for param in self.params}
+        query.check()
+        return values if self._into is None else self._into(values)

@@ -21,6 +21,8 @@ from shop.errors import Forbidden, Invalid, ShopError, explain, invalid
 from shop.i18n import N_
 from shop.i18n.negotiation import language_of
 from shop.keys import HUB, PRODUCTS, SESSION_ID, SESSION_UNCHECKED, USER
+from shop.models import answers
+from shop.models.answers import plain
 from shop.models.fields import Input
 from shop.models.messages import phrase
 from shop.models.products import ProductIn
@@ -127,7 +129,11 @@ async def answer(request: web.Request, subscriber: Subscriber, raw: str) -> dict
                 return {"type": "ack", "action": "subscribe", "topics": subscriber.topics}
             case CreateProduct(product=data):
                 product = await request.app[PRODUCTS].create(data)
-                return {"type": "ack", "action": "product.create", "product": product.to_json()}
+                return {
+                    "type": "ack",
+                    "action": "product.create",
+                    "product": plain(answers.Product.of(product)),
+                }
             case DeleteProduct(pid=raw_pid):
                 pid = parse_id(raw_pid, "pid")
                 await request.app[PRODUCTS].delete(pid)

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from shop.errors import Conflict, Forbidden, NotFound, invalid
+from shop.errors import Conflict, Forbidden, NotFound
+from shop.models import answers
+from shop.models.answers import plain
 from shop.models.carts import MAX_QUANTITY, Cart
-from shop.models.messages import phrase
 from shop.models.users import User
 from shop.service.events import Events, cart_event
 from shop.service.ids import new_id
@@ -36,7 +37,7 @@ class CartService:
     def _changed(self, cart: Cart) -> Cart:
         # Most changes have nobody watching: the event's JSON is then never built.
         if cart.owner is not None and self._events.listening(cart.owner):
-            self._events.publish_user(cart.owner, cart_event(cart.to_json()))
+            self._events.publish_user(cart.owner, cart_event(plain(answers.Cart.of(cart))))
         return cart
 
     async def create(self, actor: User) -> Cart:
@@ -65,11 +66,17 @@ class CartService:
         return self._changed(cart)
 
     async def replace(self, actor: User, cid: str, lines: Sequence[tuple[str, int]]) -> Cart:
-        pids = [pid for pid, _ in lines]
-        if len(set(pids)) != len(pids):
-            raise invalid({"products": phrase("duplicate_products")})
+        """The cart holds these lines, all or nothing; a product named twice holds both
+        quantities (past MAX_QUANTITY in one line is a Conflict, as adding is)."""
+        merged: dict[str, int] = {}
+        for pid, quantity in lines:
+            merged[pid] = merged.get(pid, 0) + quantity
+        if any(quantity > MAX_QUANTITY for quantity in merged.values()):
+            raise Conflict("quantity: a cart line holds at most {most}", most=MAX_QUANTITY)
         with _store_errors(cid, None):
-            cart = await self._store.carts.replace(cid, lines, required_owner(actor))
+            cart = await self._store.carts.replace(
+                cid, list(merged.items()), required_owner(actor)
+            )
         return self._changed(cart)
 
     async def clear(self, actor: User, cid: str) -> Cart:

@@ -19,6 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from shop.errors import Conflict, Invalid, NotFound
 from shop.i18n import N_
+from shop.models import answers
+from shop.models.answers import plain
 from shop.models.images import NAME, ImageFiles, is_media_url, uploaded
 from shop.models.products import MAX_THUMBNAILS, Product
 from shop.service import imaging
@@ -87,9 +89,10 @@ class ImageService:
         def edit(thumbnails: tuple[str, ...]) -> tuple[str, ...]:
             count = len(thumbnails)
             if sorted(order) != list(range(count)):
+                # Well-formed, but not this product's images (now): a conflict with its state.
                 if not count:
-                    raise Invalid(N_("order: the product has no images"))
-                raise Invalid(
+                    raise Conflict(N_("order: the product has no images"))
+                raise Conflict(
                     N_("order: must list each of the numbers 0 to {last} once"), last=count - 1
                 )
             return tuple(thumbnails[i] for i in order)
@@ -137,7 +140,9 @@ class ImageService:
                 continue
             if product is None:
                 raise NotFound(N_("product {pid} not found"), pid=pid)
-            self._events.publish_products(product_event("updated", product.to_json()))
+            self._events.publish_products(
+                product_event("updated", plain(answers.Product.of(product)))
+            )
             return product, current.thumbnails
         raise Conflict(N_("thumbnails: the product's images keep changing; try again"))
 

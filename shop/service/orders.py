@@ -7,8 +7,10 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
-from shop.errors import Conflict, Forbidden, Invalid, NotFound, Unprocessable
+from shop.errors import Conflict, Forbidden, NotFound, Unprocessable
 from shop.i18n import N_
+from shop.models import answers
+from shop.models.answers import plain
 from shop.models.listing import Page
 from shop.models.orders import (
     Order,
@@ -49,7 +51,8 @@ def answer(outcome: Outcome, cid: str) -> dict[str, Any]:
         case Refusal.NOT_OWNER:
             raise Forbidden(N_("only the cart's owner can buy it"))
         case Refusal.EMPTY:
-            raise Invalid(N_("cart: is empty, there is nothing to buy"))
+            # The request is fine; the cart, as it is now, holds nothing to buy.
+            raise Conflict(N_("cart: is empty, there is nothing to buy"))
         case Refusal.NOTHING_FILLED:
             raise Conflict(
                 N_("no line of the cart can be bought now"),
@@ -108,7 +111,9 @@ class OrderService:
     def _stock_changed(self, products: tuple[Product, ...]) -> None:
         # Product events also drop the catalogue cache's copies: no stale stock is served.
         for product in products:
-            self._events.publish_products(product_event("updated", product.to_json()))
+            self._events.publish_products(
+                product_event("updated", plain(answers.Product.of(product)))
+            )
 
     async def list(self, actor: User, query: OrderQuery) -> Page[Order]:
         """The actor's own orders; an admin's listing covers everyone (or `query.user`)."""
@@ -153,5 +158,7 @@ class OrderService:
                 status=str(status),
             ) from None
         self._stock_changed(change.changed)
-        self._events.publish_order(change.order.user, order_event(change.order.to_json()))
+        self._events.publish_order(
+            change.order.user, order_event(plain(answers.Order.of(change.order)))
+        )
         return change.order

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from shop.errors import Conflict, NotFound
+from shop.models import answers
+from shop.models.answers import plain
 from shop.models.listing import Page
 from shop.models.products import CategoryCount, Product, ProductIn, ProductPatch, ProductQuery
 from shop.models.users import User
@@ -22,6 +24,8 @@ class ProductService:
     async def list(self, query: ProductQuery, viewer: User | None) -> Page[Product]:
         """A page of the catalogue as `viewer` may see it: shoppers (anonymous or users)
         never see products whose `status` is false; admins see everything."""
+        if query.nothing:
+            return Page([], 0, query.page, query.limit)
         visible = replace(query, include_hidden=viewer is not None and viewer.is_admin)
         return await self._store.products.list(visible)
 
@@ -54,7 +58,7 @@ class ProductService:
             raise Conflict(
                 "code: a product with code {code!r} already exists", code=data.code
             ) from None
-        self._events.publish_products(product_event("created", product.to_json()))
+        self._events.publish_products(product_event("created", plain(answers.Product.of(product))))
         return product
 
     async def update(self, pid: str, patch: ProductPatch) -> Product:
@@ -76,7 +80,7 @@ class ProductService:
             ) from None
         if product is None:
             raise NotFound("product {pid} not found", pid=pid)
-        self._events.publish_products(product_event("updated", product.to_json()))
+        self._events.publish_products(product_event("updated", plain(answers.Product.of(product))))
         if before is not None:
             await forget_files(self._store, pid, before, product.thumbnails)
         return product

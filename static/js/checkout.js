@@ -107,7 +107,7 @@
           element.textContent = live.money(total);
         });
         showError((words.textChanged || "").replace("{total}", live.money(total)));
-      } else if (response.status === 409) {
+      } else if (response.status === 409 && answer && answer.unfilled) {
         showError(words.textNothing || "");
       } else {
         showError((answer && answer.error) || String(response.status));

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from bson import ObjectId
 
+from shop.models import answers
 from shop.models.orders import Order, OrderLine, OrderStatus, Unfilled
 from shop.store.mongo.docs import Doc
 
@@ -34,7 +35,7 @@ def order_doc(order: Order, cid: str, unfilled: Sequence[Unfilled]) -> Doc:
             for line in order.lines
         ],
         # Kept so that a key whose purchase died after its commit can still be answered.
-        "unfilled": [item.to_json() for item in unfilled],
+        "unfilled": answers.unfilled_list(unfilled),
     }
 
 
