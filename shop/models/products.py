@@ -76,8 +76,10 @@ class ProductQuery:
     """A parsed product listing request; every filter combines with the others.
 
     `words` are normalised search prefixes (`shop.models.search.query_words`); `available`
-    True keeps products on sale and in stock, False the others; `include_hidden` False
-    leaves out products whose `status` is false (what shoppers see).
+    True keeps products on sale and in stock, False the others; `on_sale` keeps those
+    whose `status` is that value (with `available` False: sold out, on sale but none
+    left); `include_hidden` False leaves out products whose `status` is false (what
+    shoppers see).
     """
 
     limit: int = 10
@@ -88,6 +90,7 @@ class ProductQuery:
     words: tuple[str, ...] = ()
     low_stock: bool = False
     include_hidden: bool = True
+    on_sale: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -148,6 +148,8 @@ def _match(query: ProductQuery) -> Doc:
         conditions.append({"status": True, "stock": {"$gt": 0}})
     elif query.available is False:
         conditions.append({"$or": [{"status": False}, {"stock": 0}]})
+    if query.on_sale is not None:
+        conditions.append({"status": query.on_sale})
     if query.low_stock:
         conditions.append({"stock": {"$lte": LOW_STOCK}})
     # Query words are normalised to letters and digits; escaped all the same.
@@ -180,7 +182,7 @@ async def index_words(products: AsyncCollection[Doc]) -> None:
             fields = docs.search_fields(text["title"], text["description"], text["code"])
             yield UpdateOne({"_id": doc["_id"], **text}, {"$set": fields})
 
-    await _in_batches(products, updates())
+    await docs.in_batches(products, updates())
 
 
 async def convert_prices(products: AsyncCollection[Doc]) -> None:
@@ -194,22 +196,4 @@ async def convert_prices(products: AsyncCollection[Doc]) -> None:
                 {"$set": {"price_cents": cents}, "$unset": {"price": ""}},
             )
 
-    await _in_batches(products, updates())
-
-
-async def _in_batches(
-    products: AsyncCollection[Doc], updates: AsyncIterator[UpdateOne], batch: int = 1000
-) -> None:
-    """Apply start-up conversions in unordered batches.
-
-    Each update is conditional on the fields it was computed from, so two processes
-    starting at once (or a start interrupted halfway) change each product once.
-    """
-    pending: list[UpdateOne] = []
-    async for update in updates:
-        pending.append(update)
-        if len(pending) >= batch:
-            await products.bulk_write(pending, ordered=False)
-            pending = []
-    if pending:
-        await products.bulk_write(pending, ordered=False)
+    await docs.in_batches(products, updates())

@@ -163,16 +163,16 @@ def _where(query: ProductQuery) -> tuple[str, dict[str, Any]]:
         clauses.append("status = 1 AND stock > 0")
     elif query.available is False:
         clauses.append("(status = 0 OR stock = 0)")
+    if query.on_sale is not None:
+        clauses.append("status = :on_sale")
+        params["on_sale"] = int(query.on_sale)
     if query.low_stock:
         clauses.append("stock <= :low_stock")
         params["low_stock"] = LOW_STOCK
-    for n, word in enumerate(query.words):
-        # Each word of the query is the start of one of the product's words: a range scan
-        # of the word index. Only the parameter names are formatted in.
-        clauses.append(
-            f"id IN (SELECT product_id FROM product_words WHERE word >= :w{n} AND word < :e{n})"  # noqa: S608
-        )
-        params[f"w{n}"], params[f"e{n}"] = word, prefix_end(word)
+    # Each word of the query is the start of one of the product's words.
+    matches, words = rows.word_matches("product_words", query.words)
+    clauses.extend(matches)
+    params |= words
     return (f"WHERE {' AND '.join(clauses)}" if clauses else ""), params
 
 
@@ -184,7 +184,7 @@ def _count(db: sqlite3.Connection, key: str) -> int:
 def _total(db: sqlite3.Connection, query: ProductQuery, where: str, params: dict[str, Any]) -> int:
     """How many products match: from the trigger-kept counters when one holds the answer,
     else counted."""
-    plain = not query.words and not query.low_stock
+    plain = not query.words and not query.low_stock and query.on_sale is None
     visible = "" if query.include_hidden else "visible:"
     if plain and query.available is None and query.category is None:
         return _count(db, "all" if query.include_hidden else "visible")
