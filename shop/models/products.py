@@ -142,6 +142,20 @@ class ProductIn(Input):
     category: Category
     thumbnails: Thumbnails = []
 
+    def as_product(self, pid: str) -> Product:
+        """The product these fields describe, with the id `pid`."""
+        return Product(
+            id=pid,
+            title=self.title,
+            description=self.description,
+            code=self.code,
+            price_cents=self.price,
+            status=self.status,
+            stock=self.stock,
+            category=self.category,
+            thumbnails=tuple(self.thumbnails),
+        )
+
 
 class ProductPatch(Input):
     title: Title | None = None

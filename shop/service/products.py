@@ -37,17 +37,7 @@ class ProductService:
 
     async def create(self, data: ProductIn) -> Product:
         check_thumbnails((), data.thumbnails)
-        product = Product(
-            id=new_id(),
-            title=data.title,
-            description=data.description,
-            code=data.code,
-            price_cents=data.price,
-            status=data.status,
-            stock=data.stock,
-            category=data.category,
-            thumbnails=tuple(data.thumbnails),
-        )
+        product = data.as_product(new_id())
         try:
             await self._store.products.insert(product)
         except DuplicateKey:

@@ -88,7 +88,7 @@ class Edit:
 def edit(form: Mapping[str, str], data: ProductIn, current: Product) -> Edit:
     """Compare the form (`data`, validated, and what it showed) with the product now."""
     now = shown(current)
-    mine = shown(_as_product(data, current))
+    mine = shown(data.as_product(current.id))
     changed: list[str] = []
     conflicts: dict[str, str] = {}
     for name in FIELDS:
@@ -103,17 +103,3 @@ def edit(form: Mapping[str, str], data: ProductIn, current: Product) -> Edit:
     if conflicts or not changed:
         return Edit(None, conflicts)
     return Edit(ProductPatch.model_validate(data.model_dump(include=set(changed))), {})
-
-
-def _as_product(data: ProductIn, current: Product) -> Product:
-    return Product(
-        id=current.id,
-        title=data.title,
-        description=data.description,
-        code=data.code,
-        price_cents=data.price,
-        status=data.status,
-        stock=data.stock,
-        category=data.category,
-        thumbnails=current.thumbnails,
-    )

@@ -53,37 +53,42 @@ async def upload_image(request: web.Request) -> web.Response:
 @routes.post("/admin/products/{pid}/images/move")
 @form
 async def move_image(request: web.Request) -> web.Response:
-    pid = path_id(request, "pid")
-    admin_poster(request, edit_path(pid))
-    posted = await read_form(request)
+    pid, url, posted = await _image_form(request)
     offset = MOVES.get(posted.get("direction", ""))
     if offset is None:
         raise Invalid(N_("direction: must be up or down"))
-    url = posted.get("url", "")
-    await _change(request, pid, request.app[IMAGES].move(pid, url, offset))
-    flash(request, N_("The images are in their new order."), "success")
-    raise web.HTTPSeeOther(location=_images(pid))
+    moved = request.app[IMAGES].move(pid, url, offset)
+    raise await _change(request, pid, moved, N_("The images are in their new order."))
 
 
 @routes.post("/admin/products/{pid}/images/remove")
 @form
 async def remove_image(request: web.Request) -> web.Response:
+    pid, url, _ = await _image_form(request)
+    removed = request.app[IMAGES].remove_url(pid, url)
+    raise await _change(request, pid, removed, N_("The image is removed."))
+
+
+async def _image_form(request: web.Request) -> tuple[str, str, dict[str, str]]:
+    """A form about one of the product's images: the product's id, the image's URL (as
+    the page showed it) and the posted fields."""
     pid = path_id(request, "pid")
     admin_poster(request, edit_path(pid))
     posted = await read_form(request)
-    url = posted.get("url", "")
-    await _change(request, pid, request.app[IMAGES].remove_url(pid, url))
-    flash(request, N_("The image is removed."), "success")
-    raise web.HTTPSeeOther(location=_images(pid))
+    return pid, posted.get("url", ""), posted
 
 
-async def _change(request: web.Request, pid: str, change: Awaitable[Product]) -> None:
-    """Make the change; when the image it names is no longer there (another admin removed
-    or replaced it), back to the form as it is now, saying so."""
+async def _change(
+    request: web.Request, pid: str, change: Awaitable[Product], done: str
+) -> web.HTTPSeeOther:
+    """Make the change and go back to the images saying `done`; when the image it names
+    is no longer there (another admin removed or replaced it), saying so instead."""
     try:
         await change
     except (NotFound, Conflict) as exc:
         await still_there(request, pid)
         message = N_("That image changed meanwhile: the images are shown as they are now.")
         flash(request, message if isinstance(exc, NotFound) else exc.message, "error")
-        raise web.HTTPSeeOther(location=_images(pid)) from None
+    else:
+        flash(request, done, "success")
+    return web.HTTPSeeOther(location=_images(pid))
