@@ -168,6 +168,24 @@ async def test_a_field_changed_both_here_and_elsewhere_is_a_conflict_until_saved
     assert (await office.get_product(pid))["stock"] == 20
 
 
+async def test_a_form_refused_for_a_mistake_still_knows_what_the_admin_first_saw(
+    office: BackOffice,
+) -> None:
+    product = await office.product(stock=10)
+    pid = product["_id"]
+    html = await office.page(f"/admin/products/{pid}")
+    await office.client.put(f"/api/products/{pid}", json={"stock": 7})
+    fields = form_fields(code=product["code"], price="0", stock="20")
+    fields["description"] = product["description"]
+    refused = await office.post(f"/admin/products/{pid}", {**fields, **seen(html)})
+    assert refused.status == 400
+    assert seen(await refused.text()) == seen(html)
+    fields["price"] = "12.50"  # the mistake fixed: the stock changed meanwhile still shows
+    response = await office.post(f"/admin/products/{pid}", {**fields, **seen(html)})
+    assert response.status == 409
+    assert (await office.get_product(pid))["stock"] == 7
+
+
 async def test_an_edit_is_refused_with_the_same_messages(office: BackOffice) -> None:
     product = await office.product()
     other = await office.product()

@@ -71,9 +71,15 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def seen_fields(values: Mapping[str, str]) -> dict[str, str]:
-    """The hidden fields recording what the form shows."""
+def seen_of(product: Product) -> dict[str, str]:
+    """The hidden fields recording the product as the form shows it."""
+    values = shown(product)
     return {SEEN + name: digest(values[name]) for name in FIELDS}
+
+
+def posted_seen(form: Mapping[str, str]) -> dict[str, str]:
+    """The hidden record a posted form carried, to show the form again with it."""
+    return {SEEN + name: form[SEEN + name] for name in FIELDS if SEEN + name in form}
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,18 +39,20 @@ async def product_page(
     values: Mapping[str, str] | None = None,
     errors: Mapping[str, str] | None = None,
     *,
+    seen: Mapping[str, str] | None = None,
     status: int = 200,
 ) -> web.Response:
     """The product form: a new product's (`product` None) or an existing one's, with its
-    images. `values` are the form's text (the product's own by default); the hidden
-    record of what it shows is always the product as it is now, so a form shown again
-    after a conflict saves the admin's values over the other change."""
+    images. `values` are the form's text (the product's own by default); `seen`, the
+    hidden record of what the admin saw, is the product as it is now unless given (a
+    form refused for its mistakes keeps what it had: a conflict shown again after the
+    admin saw the other change is saved over it)."""
     categories = await request.app[PRODUCTS].categories(include_hidden=True)
     context = {
         "product": product,
         "values": values if values is not None else fields.shown(product),
         "errors": errors or {},
-        "seen": fields.seen_fields(fields.shown(product)) if product else {},
+        "seen": seen if seen is not None else fields.seen_of(product) if product else {},
         "categories": [category.name for category in categories],
         "max_images": MAX_THUMBNAILS,
         "max_image_bytes": MAX_BYTES,
@@ -94,7 +96,7 @@ async def save_product(request: web.Request) -> web.Response:
     pid = path_id(request, "pid")
     admin_poster(request, edit_path(pid))
     form = await read_form(request)
-    values = fields.posted(form)
+    values, seen = fields.posted(form), fields.posted_seen(form)
     products = request.app[PRODUCTS]
     current = await still_there(request, pid)
     try:
@@ -107,10 +109,10 @@ async def save_product(request: web.Request) -> web.Response:
             raise web.HTTPSeeOther(location=edit_path(pid))
         product = await products.update(pid, change.patch)
     except FormErrors as exc:
-        return await product_page(request, current, values, exc.errors, status=400)
-    except Conflict as exc:
+        return await product_page(request, current, values, exc.errors, seen=seen, status=400)
+    except Conflict as exc:  # the code is taken
         errors = field_error(exc, fields.FIELDS, "code")
-        return await product_page(request, current, values, errors, status=409)
+        return await product_page(request, current, values, errors, seen=seen, status=409)
     except NotFound:
         raise _gone(request) from None
     flash(request, N_("{title} is saved."), "success", title=product.title)
