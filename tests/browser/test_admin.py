@@ -85,20 +85,27 @@ def card_size(urls: list[str]) -> list[str]:
 # ---- the product flows, with JavaScript --------------------------------------------------------
 
 
-async def test_create_a_product_with_an_image_then_edit_it(contexts: Contexts) -> None:
+async def test_a_product_is_created_with_an_image_edited_and_deleted(contexts: Contexts) -> None:
     context = await admin_context(contexts)
     page = await contexts.new_page(context)
     await goto(page, "/admin/products")
     await page.get_by_role("link", name="New product").click()
-    await fill_product(
-        page,
-        title="Yerba mate suave",
-        code="YER-500",
-        price="12,50",
-        stock="40",
-        category="Yerba",
-        description="Medio kilo.\nSin palo.",
-    )
+    fields = {
+        "title": "Yerba mate suave",
+        "code": "YER 500",
+        "price": "0",
+        "stock": "40",
+        "category": "Yerba",
+        "description": "Medio kilo.\nSin palo.",
+    }
+    await fill_product(page, **fields)
+    await page.get_by_role("button", name="Create the product").click()
+    # Mistakes show next to their fields, with what was typed kept.
+    await expect(page.locator("#error-price")).to_have_text("must be greater than 0")
+    await expect(page.locator("#error-code")).to_be_visible()
+    await expect(page.locator('[name="code"]')).to_have_attribute("aria-invalid", "true")
+    await expect(page.locator('[name="description"]')).to_have_value(fields["description"])
+    await fill_product(page, code="YER-500", price="12,50")
     await page.get_by_role("button", name="Create the product").click()
     await page.wait_for_url(EDIT_PAGE)
     await expect(page.locator(".flash-success")).to_contain_text("Yerba mate suave is created")
@@ -108,9 +115,7 @@ async def test_create_a_product_with_an_image_then_edit_it(contexts: Contexts) -
     await expect(page.locator(".flash-success")).to_contain_text("The image is added.")
     [url] = await thumbnails(context, pid)
     assert await image_sources(page) == card_size([url])
-
-    # The shop's card shows it.
-    shop = await contexts.new_page()
+    shop = await contexts.new_page()  # the shop's card shows it
     await goto(shop, "/products")
     await expect(shop.locator(f'[data-product-id="{pid}"] img.product-thumb')).to_have_attribute(
         "src", card_size([url])[0]
@@ -130,21 +135,22 @@ async def test_create_a_product_with_an_image_then_edit_it(contexts: Contexts) -
     )
     assert product["description"] == "Medio kilo.\nSin palo."
 
+    delete = page.locator(".page-head").get_by_role("link", name="Delete")
+    await delete.click()
+    await expect(page.get_by_role("heading", name="Delete “Yerba mate barbacuá”?")).to_be_visible()
+    await page.get_by_role("link", name="Keep it").click()
+    await page.wait_for_url(EDIT_PAGE)
+    await delete.click()
+    await page.get_by_role("button", name="Delete the product").click()
+    await page.wait_for_url(re.compile(r"/admin/products$"))
+    await expect(page.locator(".flash-success")).to_contain_text("Yerba mate barbacuá is deleted.")
+    assert (await context.request.get(f"/api/products/{pid}")).status == 404
+    assert (await context.request.get(url)).status == 404
 
-async def test_a_mistake_is_shown_next_to_its_field_and_the_typing_kept(
-    contexts: Contexts,
+
+async def test_images_are_reordered_and_removed_and_a_huge_one_refused(
+    contexts: Contexts, admin_api: AdminApi
 ) -> None:
-    page = await contexts.new_page(await admin_context(contexts))
-    await goto(page, "/admin/products/new")
-    await fill_product(page, title="Mate", code="has space", price="0", stock="2", category="X")
-    await page.get_by_role("button", name="Create the product").click()
-    await expect(page.locator("#error-code")).to_be_visible()
-    await expect(page.locator("#error-price")).to_have_text("must be greater than 0")
-    await expect(page.locator('[name="code"]')).to_have_value("has space")
-    await expect(page.locator('[name="code"]')).to_have_attribute("aria-invalid", "true")
-
-
-async def test_reorder_and_remove_images(contexts: Contexts, admin_api: AdminApi) -> None:
     product = await admin_api.create_product(title="Termo")
     pid = product["_id"]
     red, green, blue = [await admin_api.upload_image(pid, data) for data in (RED, GREEN, BLUE)]
@@ -160,9 +166,8 @@ async def test_reorder_and_remove_images(contexts: Contexts, admin_api: AdminApi
     await page.locator(".image-item").nth(0).get_by_role("button", name="Later").click()
     await page.wait_for_url(EDIT_PAGE)
     assert await image_sources(page) == card_size([blue, red, green])
-    await expect(
-        page.locator(".image-item").first.get_by_role("button", name="Earlier")
-    ).to_be_disabled()
+    first = page.locator(".image-item").first
+    await expect(first.get_by_role("button", name="Earlier")).to_be_disabled()
 
     await page.locator(".image-item").nth(1).get_by_role("button", name="Remove").click()
     await page.wait_for_url(EDIT_PAGE)
@@ -171,13 +176,8 @@ async def test_reorder_and_remove_images(contexts: Contexts, admin_api: AdminApi
     assert await image_sources(page) == card_size([blue, green])
     assert (await context.request.get(red)).status == 404
 
-
-async def test_a_file_over_the_limit_is_refused_before_it_is_sent(
-    contexts: Contexts, admin_api: AdminApi
-) -> None:
-    product = await admin_api.create_product()
-    page = await contexts.new_page(await admin_context(contexts))
-    await goto(page, f"/admin/products/{product['_id']}")
+    # A file over the limit is refused before it is sent.
+    await page.evaluate("window.__kept = true")
     await page.locator('input[name="image"]').set_input_files(
         {"name": "huge.png", "mimeType": "image/png", "buffer": bytes(5 * 1024 * 1024 + 1)}
     )
@@ -186,26 +186,8 @@ async def test_a_file_over_the_limit_is_refused_before_it_is_sent(
     )
     await page.get_by_role("button", name="Upload").click()
     await expect(page.locator('input[name="image"]')).to_be_focused()
-    assert page.url.endswith(f"/admin/products/{product['_id']}")
-
-
-async def test_delete_a_product_through_its_confirmation(
-    contexts: Contexts, admin_api: AdminApi
-) -> None:
-    product = await admin_api.create_product(title="Bombilla de alpaca")
-    pid = product["_id"]
-    context = await admin_context(contexts)
-    page = await contexts.new_page(context)
-    await goto(page, f"/admin/products/{pid}")
-    await page.locator(".page-head").get_by_role("link", name="Delete").click()
-    await expect(page.get_by_role("heading", name="Delete “Bombilla de alpaca”?")).to_be_visible()
-    await page.get_by_role("link", name="Keep it").click()
-    await page.wait_for_url(EDIT_PAGE)
-    await page.locator(".page-head").get_by_role("link", name="Delete").click()
-    await page.get_by_role("button", name="Delete the product").click()
-    await page.wait_for_url(re.compile(r"/admin/products$"))
-    await expect(page.locator(".flash-success")).to_contain_text("Bombilla de alpaca is deleted.")
-    assert (await context.request.get(f"/api/products/{pid}")).status == 404
+    assert await page.evaluate("window.__kept === true")
+    assert await thumbnails(context, pid) == [blue, green]
 
 
 # ---- the product flows, without JavaScript --------------------------------------------------
@@ -242,10 +224,16 @@ async def test_every_product_form_works_without_javascript(contexts: Contexts) -
 # ---- the table, live ---------------------------------------------------------------------------
 
 
-async def test_the_table_follows_changes_live(contexts: Contexts, admin_api: AdminApi) -> None:
+async def test_the_table_and_the_form_follow_changes_live(
+    contexts: Contexts, admin_api: AdminApi
+) -> None:
     mate = await admin_api.create_product(title="Mate", price=25, stock=10)
     gourd = await admin_api.create_product(title="Calabaza", price=9, stock=4)
-    page = await contexts.new_page(await admin_context(contexts))
+    context = await admin_context(contexts)
+    form = await contexts.new_page(context)
+    await goto(form, f"/admin/products/{gourd['_id']}")
+    await wait_live(form)
+    page = await contexts.new_page(context)
     await goto(page, "/admin/products")
     await wait_live(page)
     await page.evaluate("window.__kept = true")
@@ -262,7 +250,11 @@ async def test_the_table_follows_changes_live(contexts: Contexts, admin_api: Adm
     await expect(row.locator(".row-availability")).to_have_text("Off sale")
     await expect(row).to_have_class(re.compile(r"\bis-unavailable\b"))
 
+    await expect(form.locator("#product-changed")).to_be_hidden()
+    await admin_api.update_product(gourd["_id"], stock=1)
+    await expect(form.locator("#product-changed")).to_be_visible()
     await admin_api.session.delete(f"/api/products/{gourd['_id']}")
+    await expect(form.locator("#product-gone")).to_be_visible()
     gone = page.locator(f'tr[data-product-id="{gourd["_id"]}"]')
     await expect(gone.locator(".row-availability")).to_have_text("Deleted")
     await expect(gone).to_have_class(re.compile(r"\bis-deleted\b"))
@@ -271,20 +263,6 @@ async def test_the_table_follows_changes_live(contexts: Contexts, admin_api: Adm
     await admin_api.create_product(title="Termo")
     await expect(page.locator("#products-added")).to_be_visible()
     assert await page.evaluate("window.__kept === true")  # all without a reload
-
-
-async def test_the_form_says_when_the_product_changes_elsewhere(
-    contexts: Contexts, admin_api: AdminApi
-) -> None:
-    product = await admin_api.create_product()
-    page = await contexts.new_page(await admin_context(contexts))
-    await goto(page, f"/admin/products/{product['_id']}")
-    await wait_live(page)
-    await expect(page.locator("#product-changed")).to_be_hidden()
-    await admin_api.update_product(product["_id"], stock=1)
-    await expect(page.locator("#product-changed")).to_be_visible()
-    await admin_api.session.delete(f"/api/products/{product['_id']}")
-    await expect(page.locator("#product-gone")).to_be_visible()
 
 
 # ---- users ------------------------------------------------------------------------------------
