@@ -34,8 +34,9 @@ PRODUCT_COLUMNS = (
     "category_key",
     "thumbnails",
     "title_key",
+    "version",
 )
-CART_COLUMNS = ("id", "owner")
+CART_COLUMNS = ("id", "owner", "version")
 LINE_COLUMNS = ("cart_id", "product_id", "quantity", "seq")
 
 
@@ -96,6 +97,7 @@ def seed_products(path: Path, count: int, rng: random.Random) -> list[str]:
                 category.lower(),
                 "[]",
                 f"product {n}",
+                1,  # version
             )
         )
     with closing(_bulk(path)) as db:

@@ -1,6 +1,7 @@
 """Servers under load: free ports, server subprocesses and one-off requests to them.
 
-Shared by the benches (`http_load.py`, `ws_fanout.py`); everything stays on loopback.
+Shared by the benches (`http_load.py`, `purchase_load.py`, `ws_fanout.py` and their helpers);
+everything stays on loopback.
 """
 
 from __future__ import annotations

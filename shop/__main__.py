@@ -15,6 +15,8 @@ from shop.errors import ShopError
 from shop.settings import ConfigError, Settings, from_env
 from shop.store.base import StoreError
 
+SHUTDOWN_TIMEOUT = 2.0
+
 
 def _serve(settings: Settings, host: str | None, port: int | None) -> None:
     from shop.app import create_app
@@ -27,6 +29,9 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
             port=settings.port if port is None else port,
             access_log=None,  # shop.access logs one line per request instead
             print=lambda message: print(message, flush=True),
+            # Requests in flight get this long (twice, the second time cancelled); with the
+            # bounded closes of the sockets, stores and Redis, a stop takes under 10 s.
+            shutdown_timeout=SHUTDOWN_TIMEOUT,
         )
     finally:
         log_output.flush()

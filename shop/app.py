@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+import time
+from collections.abc import AsyncIterator, Collection
 from pathlib import Path
 
 from aiohttp import web
@@ -11,9 +13,11 @@ from shop.auth import user_middleware
 from shop.bodies import body_middleware
 from shop.errors import error_middleware
 from shop.keys import (
+    BUS,
     CARTS,
     HUB,
     IMAGES,
+    METRICS,
     ORDERS,
     PASSWORDS,
     PRODUCTS,
@@ -23,8 +27,10 @@ from shop.keys import (
     TOKENS,
     USERS,
 )
+from shop.metrics import Metrics
 from shop.middlewares import access_log_middleware, add_security_headers
 from shop.realtime import Hub
+from shop.realtime.bus import RedisBus
 from shop.routes import (
     api_carts,
     api_images,
@@ -35,6 +41,7 @@ from shop.routes import (
     api_users,
     health,
     media,
+    metrics,
     pages,
     ws,
 )
@@ -51,13 +58,20 @@ from shop.service.tokens import TokenService, TokenUsage
 from shop.service.users import UserService
 from shop.sessions import cookie_storage, purge_expired_sessions, session_middleware
 from shop.settings import Settings
+from shop.store.base import StoreError
 from shop.store.cache import CatalogueCache
 from shop.store.open import open_store
+from shop.store.redis_throttle import Failover, RedisThrottle
 from shop.views import setup_templates
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = PROJECT_ROOT / "templates"
 STATIC = PROJECT_ROOT / "static"
+# On stop, a socket whose peer does not take the close frame within this is cut off; with
+# the stores' and Redis' bounded closes, SIGTERM ends the process within 10 s.
+SHUTDOWN_CLOSE_TIMEOUT = 2.0
+
+log = logging.getLogger("shop.app")
 
 
 def _limits(settings: Settings) -> Limits:
@@ -72,20 +86,25 @@ def _limits(settings: Settings) -> Limits:
 async def store_context(app: web.Application) -> AsyncIterator[None]:
     """Open the store and the services over it; close the store on shutdown."""
     settings = app[SETTINGS]
-    store = await open_store(settings)
+    store = await open_store(settings, app[METRICS])
     app[STORE] = store
     app[PASSWORDS] = PasswordHasher(
         time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib
     )
     if isinstance(store.products, CatalogueCache):
-        # Every product event (a purchase's stock change too) drops what it changed.
+        # Every product event of any process (a purchase's stock change too) drops what
+        # it changed.
         app[HUB].on_product_event(store.products.forget)
-    # The throttle's counts live in the store, so every process of the shop shares them.
-    app[THROTTLE] = Throttle(store.throttle, _limits(settings))
+    # The throttle's counts are shared by every process of the shop: in Redis when there is
+    # one (the store's while Redis is lost), else in the store.
+    counters = store.throttle
+    if settings.redis_url is not None:
+        counters = Failover(RedisThrottle(settings.redis_url), store.throttle)
+    app[THROTTLE] = Throttle(counters, _limits(settings))
     usage = TokenUsage(store, settings.token_touch_interval)
     app[PRODUCTS] = ProductService(store, app[HUB])
     app[CARTS] = CartService(store, app[HUB])
-    app[ORDERS] = OrderService(store, app[HUB])
+    app[ORDERS] = OrderService(store, app[HUB], app[METRICS])
     app[USERS] = UserService(store, app[PASSWORDS], app[THROTTLE], app[HUB])
     app[IMAGES] = ImageService(store, app[HUB], settings.image_workers)
     app[TOKENS] = TokenService(store, app[THROTTLE], usage)
@@ -95,11 +114,54 @@ async def store_context(app: web.Application) -> AsyncIterator[None]:
             yield
     finally:
         app[IMAGES].close()
+        if isinstance(counters, Failover):
+            await counters.close()
         await store.close()
 
 
+async def bus_context(app: web.Application) -> AsyncIterator[None]:
+    """With SHOP_REDIS_URL, share the hub's events with every other process over Redis."""
+    settings, hub, store = app[SETTINGS], app[HUB], app[STORE]
+    app[BUS] = None
+    if settings.redis_url is None:
+        yield
+        return
+    cache = store.products if isinstance(store.products, CatalogueCache) else None
+
+    async def alive(sessions: Collection[str]) -> Collection[str]:
+        return await store.sessions.alive(sessions, time.time())
+
+    async def connected() -> None:
+        if cache is not None:
+            cache.events_trusted(True)
+        try:
+            await hub.resync(alive)
+        except StoreError:
+            log.warning("could not re-check the sessions of open websockets: store unavailable")
+
+    def lost() -> None:
+        if cache is not None:
+            cache.events_trusted(False)
+
+    bus = RedisBus(
+        settings.redis_url,
+        on_message=hub.receive,
+        on_connected=connected,
+        on_lost=lost,
+        metrics=app[METRICS],
+    )
+    app[BUS] = bus
+    hub.attach(bus)
+    await bus.start()
+    try:
+        yield
+    finally:
+        hub.attach(None)
+        await bus.close()
+
+
 async def close_websockets(app: web.Application) -> None:
-    await app[HUB].close_all()
+    await app[HUB].close_all(grace=SHUTDOWN_CLOSE_TIMEOUT)
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -118,9 +180,12 @@ def create_app(settings: Settings) -> web.Application:
         ],
     )
     app[SETTINGS] = settings
-    app[HUB] = Hub()
+    app[METRICS] = Metrics()
+    hub = app[HUB] = Hub(app[METRICS])
+    app[METRICS].websockets.set_function(lambda: len(hub))
     setup_templates(app, TEMPLATES, (page_context,))
     app.cleanup_ctx.append(store_context)
+    app.cleanup_ctx.append(bus_context)
     app.cleanup_ctx.append(purge_expired_sessions)
     app.cleanup_ctx.append(purge_throttle_windows)
     app.cleanup_ctx.append(api_orders.purge_expired_keys)
@@ -129,6 +194,7 @@ def create_app(settings: Settings) -> web.Application:
     app.on_response_prepare.append(add_security_headers)
     for module in (
         health,
+        metrics,
         api_products,
         api_images,
         api_carts,

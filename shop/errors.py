@@ -122,8 +122,18 @@ class TooManyRequests(ShopError):
         self.retry_after = retry_after
 
 
+class Unavailable(ShopError):
+    """This process cannot serve the request now (a part it needs is down)."""
+
+    status = 503
+
+
 class LoginRequired(Unauthorized):
     """401 on the API; a redirect to the login page in the browser."""
+
+
+# Answered to programs (balancers, Prometheus), never with a page or a login redirect.
+MACHINE_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 class InvalidToken(Unauthorized):
@@ -142,7 +152,7 @@ def invalid(fields: Mapping[str, str | Message]) -> Invalid:
 
 
 def wants_json(request: web.Request) -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz"
+    return request.path.startswith("/api/") or request.path in MACHINE_PATHS
 
 
 def _envelope(

@@ -20,6 +20,9 @@ CARTS = web.AppKey["CartService"]("shop.carts")
 USERS = web.AppKey["UserService"]("shop.users")
 TOKENS = web.AppKey["TokenService"]("shop.tokens")
 IMAGES = web.AppKey["ImageService"]("shop.images")
+METRICS = web.AppKey["Metrics"]("shop.metrics")
+# The Redis event bus joining this process to the others; None without SHOP_REDIS_URL.
+BUS = web.AppKey["RedisBus | None"]("shop.bus")
 ORDERS = web.AppKey["OrderService"]("shop.orders")
 
 # This request's cookie session (loaded by shop.sessions.session_middleware).
@@ -28,4 +31,7 @@ SESSION = web.RequestKey("shop.session", Session)
 # it: the session id (a cookie), or the API token's id (a bearer token), never both.
 USER = web.RequestKey["User | None"]("shop.user")
 SESSION_ID = web.RequestKey["str | None"]("shop.session_id")
+# True when the cookie names a session the store could not check (it is down): the request
+# goes on anonymous, and anything that needs the user is a 503 rather than a 401.
+SESSION_UNCHECKED = web.RequestKey("shop.session_unchecked", bool)
 TOKEN_ID = web.RequestKey["str | None"]("shop.token_id")

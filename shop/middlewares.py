@@ -1,4 +1,4 @@
-"""Response headers every answer carries, and one access-log line per request."""
+"""Response headers every answer carries; one access-log line and the metrics per request."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 
 from aiohttp import web
 
-from shop.keys import SETTINGS, USER
+from shop.keys import METRICS, SETTINGS, USER
 from shop.logs import escape
 from shop.security import Handler
 
@@ -58,6 +58,8 @@ async def access_log_middleware(request: web.Request, handler: Handler) -> web.S
         status = exc.status
         raise
     finally:
+        seconds = time.perf_counter() - started
+        request.app[METRICS].observe_request(request, status, seconds)
         user = request.get(USER)
         # Path only: query strings and bodies can hold what a log must never keep. Both are
         # the client's text, escaped so that they cannot forge lines or fields.
@@ -66,6 +68,6 @@ async def access_log_middleware(request: web.Request, handler: Handler) -> web.S
             escape(request.method),
             escape(request.path),
             status,
-            (time.perf_counter() - started) * 1000,
+            seconds * 1000,
             user.id if user is not None else "-",
         )

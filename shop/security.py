@@ -16,9 +16,10 @@ from argon2 import Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from shop.errors import Forbidden, LoginRequired
-from shop.keys import SETTINGS, THROTTLE, TOKEN_ID, USER
+from shop.keys import SESSION_UNCHECKED, SETTINGS, THROTTLE, TOKEN_ID, USER
 from shop.models.users import Role, User
 from shop.periodic import every
+from shop.store.base import StoreUnavailable
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -75,9 +76,12 @@ def client_address(request: web.Request) -> str:
 
 
 def current_user(request: web.Request) -> User:
-    """The logged-in user, or LoginRequired (401 on the API, a redirect on pages)."""
+    """The logged-in user, or LoginRequired (401 on the API, a redirect on pages); a 503
+    when the request's session could not be checked (the store is down)."""
     user = request.get(USER)
     if user is None:
+        if request.get(SESSION_UNCHECKED):
+            raise StoreUnavailable("the session could not be checked")
         raise LoginRequired("login required")
     return user
 

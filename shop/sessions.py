@@ -21,17 +21,19 @@ from cryptography.fernet import InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from shop.keys import SESSION, SESSION_ID, SETTINGS, STORE, TOKEN_ID, USER
+from shop.keys import SESSION, SESSION_ID, SESSION_UNCHECKED, SETTINGS, STORE, TOKEN_ID, USER
 from shop.models.users import User
 from shop.periodic import every
 from shop.realtime import end_session_sockets
 from shop.security import Handler, new_csrf_token
 from shop.settings import Settings
+from shop.store.base import StoreUnavailable
 
 log = logging.getLogger("shop.sessions")
 
 SID = "sid"
 CSRF = "csrf"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def _cookie_key(secret: bytes) -> bytes:
@@ -148,7 +150,15 @@ async def load_session_user(request: web.Request) -> None:
     session = session_of(request)
     sid = session.get(SID)
     if isinstance(sid, str):
-        user = await request.app[STORE].sessions.get_user(_sid_key(sid), time.time())
+        try:
+            user = await request.app[STORE].sessions.get_user(_sid_key(sid), time.time())
+        except StoreUnavailable:
+            if request.method not in SAFE_METHODS:
+                raise
+            # The store is down: reads go on anonymous (the cached catalogue still
+            # answers); what needs the user is a 503 (shop.security.current_user).
+            request[SESSION_UNCHECKED] = True
+            return
         if user is None:
             session.invalidate()
         else:

@@ -46,6 +46,12 @@ class Settings:
     trust_forwarded: bool = False
     # Image uploads decoded and re-encoded at once (each takes a worker thread).
     image_workers: int = 2
+    # Several processes share live events (and catalogue-cache drops) over this Redis.
+    redis_url: str | None = None
+    # No request waits on the database longer than this (seconds), then it is a 503.
+    store_timeout: float = 3.0
+    # Below this much free disk space (MiB) next to the SQLite file, /readyz says not ready.
+    min_free_mb: int = 100
     # A test hook, never read from the environment: PyMongo monitoring listeners given to
     # the MongoDB client (the tests count round trips with a CommandListener).
     mongo_listeners: tuple[object, ...] = ()
@@ -104,6 +110,25 @@ def _flag(name: str, raw: str) -> bool:
     if value in {"", "0", "false", "no", "off"}:
         return False
     raise ConfigError(f"{name} must be 1 or 0, got {raw!r}")
+
+
+def _number(name: str, raw: str, low: float, high: float) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if not low <= value <= high:  # also refuses nan
+        raise ConfigError(f"{name} must be between {low:g} and {high:g}, got {raw!r}")
+    return value
+
+
+def redis_url(raw: str | None) -> str | None:
+    """Validate SHOP_REDIS_URL; None (no Redis: events stay in this process) when unset."""
+    if not raw:
+        return None
+    if urlsplit(raw).scheme not in {"redis", "rediss", "unix"}:
+        raise ConfigError("SHOP_REDIS_URL must start with redis://, rediss:// or unix://")
+    return raw
 
 
 def public_url(raw: str | None) -> str | None:
@@ -197,6 +222,11 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         https=_flag("SHOP_HTTPS", env.get("SHOP_HTTPS", "")),
         trust_forwarded=_flag("SHOP_TRUST_FORWARDED", env.get("SHOP_TRUST_FORWARDED", "")),
         image_workers=_count("SHOP_IMAGE_WORKERS", env.get("SHOP_IMAGE_WORKERS") or "2", 1, 64),
+        redis_url=redis_url(env.get("SHOP_REDIS_URL")),
+        store_timeout=_number(
+            "SHOP_STORE_TIMEOUT", env.get("SHOP_STORE_TIMEOUT") or "3", low=0.1, high=300
+        ),
+        min_free_mb=_count("SHOP_MIN_FREE_MB", env.get("SHOP_MIN_FREE_MB") or "100", 0, 10**9),
         public_url=public_url(env.get("SHOP_PUBLIC_URL")),
         login_max_failures=_count(
             "SHOP_LOGIN_MAX_FAILURES", env.get("SHOP_LOGIN_MAX_FAILURES") or "5", 1, MAX_COUNT

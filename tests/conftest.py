@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from shop.app import create_app
 from shop.keys import USERS
 from shop.models.users import User
 from shop.settings import Settings
+from tests.servers import RedisServer, redis_server
 
 REAL_MONGODB_URL = os.environ.get("SHOP_TEST_MONGODB_URL", "")
 STORES = ["sqlite", "mongo"] + (["mongo-real"] if REAL_MONGODB_URL else [])
@@ -56,16 +57,25 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         await client.close()
 
 
-@pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def app_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settings:
+    """Settings for a test app; keyword arguments override fields."""
+    # A busy two-core machine can hold up mongoeco (in this process) past the 3 s a store
+    # call may take in production: tests not about timeouts allow more.
+    overrides.setdefault("store_timeout", 15.0)
     # Cheaper Argon2id than production so the suite stays quick; same algorithm and code.
     return Settings(
         database_url=database_url,
-        data_dir=tmp_path,
+        data_dir=data_dir,
         secret_key=b"test-secret-key-that-is-long-enough-0123456789",
         argon2_time_cost=1,
         argon2_memory_kib=1024,
+        **overrides,
     )
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return app_settings(database_url, tmp_path)
 
 
 @pytest.fixture
@@ -80,6 +90,20 @@ def make_client(
 
     async def make(**overrides: Any) -> Client:
         return await aiohttp_client(create_app(replace(settings, **overrides)))
+
+    return make
+
+
+@pytest.fixture
+def sqlite_client(
+    aiohttp_client: Callable[..., Awaitable[Client]], tmp_path: Path
+) -> Callable[..., Awaitable[Client]]:
+    """A client of an app on SQLite (tmp_path/shop.db), for what only SQLite has; keyword
+    arguments are settings."""
+
+    async def make(**overrides: Any) -> Client:
+        settings = app_settings(f"sqlite:///{tmp_path / 'shop.db'}", tmp_path, **overrides)
+        return await aiohttp_client(create_app(settings))
 
     return make
 
@@ -185,3 +209,10 @@ def product_fields(**fields: Any) -> dict[str, Any]:
 @pytest.fixture
 def product_body() -> Callable[..., dict[str, Any]]:
     return product_fields
+
+
+@pytest.fixture
+def redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """Debian's redis-server on a free loopback port, nothing kept on disk."""
+    with redis_server(tmp_path / "redis") as server:
+        yield server

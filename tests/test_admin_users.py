@@ -16,6 +16,7 @@ from pymongo import AsyncMongoClient
 from shop.keys import USERS
 from shop.models.search import query_words
 from shop.settings import Settings
+from shop.store.sqlite.schema.migrations import INDEX_USER_WORDS, STEPS
 from tests.backoffice import BackOffice, location
 from tests.conftest import Auth, Client, registration
 from tests.envelopes import MISSING_ID, NewBrowser, success
@@ -126,7 +127,7 @@ async def test_accounts_of_an_older_database_are_found_after_start_up(
     else:  # a file from before the user_words table
         with closing(sqlite3.connect(settings.sqlite_path)) as db:
             db.execute("DROP TABLE user_words")
-            db.execute("PRAGMA user_version = 2")
+            db.execute(f"PRAGMA user_version = {STEPS.index(INDEX_USER_WORDS)}")
             db.commit()
     users = (await make_client()).app[USERS]
     assert [u.email for u in (await users.list(10, 1, query_words("viej"))).items] == [

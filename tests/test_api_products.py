@@ -263,7 +263,7 @@ async def test_admin_creates_a_product_with_every_field(
 ) -> None:
     body = product_body(status=False, thumbnails=["/a.png", "/b.png"])
     created = await create(client, body)
-    assert set(created) == {"_id", *body}
+    assert set(created) == {"_id", "version", *body}
     assert {key: created[key] for key in body} == body
     assert await success(await client.get(f"/api/products/{created['_id']}")) == created
 
@@ -403,7 +403,7 @@ async def test_update_changes_only_the_given_fields(
     created = await create(client, product_body())
     path = f"/api/products/{created['_id']}"
     updated = await success(await client.put(path, json={"price": 99.5, "stock": 3}))
-    assert updated == {**created, "price": 99.5, "stock": 3}
+    assert updated == {**created, "price": 99.5, "stock": 3, "version": created["version"] + 1}
     assert await success(await client.get(path)) == updated
 
 

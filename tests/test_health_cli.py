@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
 import stat
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -19,17 +17,10 @@ from shop.app import create_app
 from shop.keys import STORE
 from shop.settings import SECRET_KEY_FILE, Settings
 from tests.conftest import PASSWORD, Auth, Client
+from tests.servers import free_port, shop_env
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 30
-
-
-def shop_env(data_dir: Path, **variables: str) -> dict[str, str]:
-    """The test's environment without any SHOP_* setting, plus the given ones."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith("SHOP_")}
-    env["SHOP_DATA_DIR"] = str(data_dir)
-    env.update(variables)
-    return env
 
 
 async def run_cli(
@@ -54,12 +45,6 @@ async def run_cli(
         out, err = await process.communicate(stdin.encode())
     assert process.returncode is not None
     return process.returncode, out.decode(), err.decode()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @asynccontextmanager

@@ -24,6 +24,7 @@ from aiohttp import (
 from shop import realtime
 from shop.keys import HUB
 from shop.realtime import SESSION_ENDED, Hub
+from shop.realtime import subscriber as subscriber_module
 from shop.routes import ws as ws_route
 from shop.routes.ws import BURST, MAX_MESSAGE
 from tests.conftest import PASSWORD, Auth, Client
@@ -47,6 +48,17 @@ async def next_event(ws: Socket) -> dict[str, Any]:
 async def ask(ws: Socket, message: dict[str, Any]) -> dict[str, Any]:
     await ws.send_json(message)
     return await next_event(ws)
+
+
+async def answer_and_event(
+    ws: Socket, message: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Send an action; its `ack` and the event it caused, whichever came first."""
+    first = await ask(ws, message)
+    second = await next_event(ws)
+    ack, event = (first, second) if first["type"] == "ack" else (second, first)
+    assert ack["type"] == "ack", (first, second)
+    return ack, event
 
 
 async def closed_with(ws: Socket) -> tuple[int, str]:
@@ -333,14 +345,11 @@ async def test_admin_creates_a_product_over_the_socket(
     watcher, _ = await connect(client)
     ws, _ = await connect(admin)
     body = product_body(title="Dulce de leche")
-    created = await ask(ws, {"type": "product.create", "product": body})
-    assert created["type"] == "product.created"
-    assert created["product"]["title"] == "Dulce de leche"
-    assert await next_event(ws) == {
-        "type": "ack",
-        "action": "product.create",
-        "product": created["product"],
-    }
+    # The answer and the broadcast both come, in either order.
+    ack, created = await answer_and_event(ws, {"type": "product.create", "product": body})
+    assert ack["action"] == "product.create"
+    assert ack["product"]["title"] == "Dulce de leche"
+    assert created == {"type": "product.created", "product": ack["product"]}
     assert await next_event(watcher) == created
     pid = created["product"]["_id"]
     assert await success(client.get(f"/api/products/{pid}")) == created["product"]
@@ -351,10 +360,9 @@ async def test_admin_deletes_a_product_over_the_socket(
 ) -> None:
     watcher, _ = await connect(client)
     ws, _ = await connect(admin)
-    deleted = await ask(ws, {"type": "product.delete", "pid": pid.upper()})
-    assert deleted == {"type": "product.deleted", "product": {"_id": pid}}
-    ack = await next_event(ws)
+    ack, deleted = await answer_and_event(ws, {"type": "product.delete", "pid": pid.upper()})
     assert ack == {"type": "ack", "action": "product.delete", "product": {"_id": pid}}
+    assert deleted == {"type": "product.deleted", "product": {"_id": pid}}
     assert await next_event(watcher) == deleted
     assert (await client.get(f"/api/products/{pid}")).status == 404
 
@@ -584,8 +592,8 @@ async def test_ending_a_session_closes_its_sockets(
 async def test_client_that_stops_reading_is_dropped_without_stalling_others(
     client: Client, monkeypatch: pytest.MonkeyPatch, removed: asyncio.Event, connect: Connect
 ) -> None:
-    monkeypatch.setattr(realtime, "OUTBOX_SIZE", 8)
-    monkeypatch.setattr(realtime, "CLOSE_TIMEOUT", 0.5)
+    monkeypatch.setattr(subscriber_module, "OUTBOX_SIZE", 8)
+    monkeypatch.setattr(subscriber_module, "CLOSE_TIMEOUT", 0.5)
     hub = client.app[HUB]
     slow, _ = await connect(client)  # never reads again until it has been dropped
     fast, _ = await connect(client)
@@ -607,6 +615,16 @@ async def test_client_that_stops_reading_is_dropped_without_stalling_others(
         received += 1
     assert msg.type in {WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.ERROR}
     assert received < sent
+
+
+@pytest.mark.parametrize("size", [10, 200, 70_000])  # each of a frame's three length forms
+async def test_an_event_of_any_size_arrives_whole(
+    client: Client, connect: Connect, size: int
+) -> None:
+    ws, _ = await connect(client)
+    event = {"type": "product.updated", "filler": "é" * size}
+    client.app[HUB].publish_products(event)
+    assert await next_event(ws) == event
 
 
 async def test_shutdown_closes_every_socket_with_going_away(

@@ -57,6 +57,8 @@ class Cart:
     id: str
     owner: str | None
     lines: tuple[CartLine, ...] = ()
+    # Bumped by the store on every change of the lines, in write order (see Product).
+    version: int = 0
 
     @property
     def item_count(self) -> int:
@@ -83,6 +85,7 @@ class Cart:
             "products": [line.to_json() for line in self.lines],
             "count": self.item_count,
             "total": to_amount(self.total_cents),
+            "version": self.version,
             "purchasable_total": to_amount(self.purchasable_total_cents),
         }
 

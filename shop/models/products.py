@@ -25,6 +25,9 @@ class Product:
     stock: int
     category: str
     thumbnails: tuple[str, ...] = ()
+    # Bumped by the store on every write of the product, in write order: a page shows an
+    # event or an answer only when it is newer than what it shows.
+    version: int = 1
 
     @property
     def price(self) -> float:
@@ -46,6 +49,7 @@ class Product:
             "stock": self.stock,
             "category": self.category,
             "thumbnails": list(self.thumbnails),
+            "version": self.version,
         }
 
 

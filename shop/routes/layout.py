@@ -76,26 +76,29 @@ def card_image_src(url: str) -> str:
     return image_src(card_url(url))
 
 
-async def _cart_count(request: web.Request, user: User | None) -> int:
+async def _badge(request: web.Request, user: User | None) -> tuple[int, int]:
+    """The cart badge's count, and the version of the cart it counts (0 when unknown)."""
     if user is None or user.cart is None:
-        return 0
+        return 0, 0
     try:
         cart = await request.app[CARTS].get(user, user.cart)
     except (ShopError, StoreError):
         # The badge must never turn a page, least of all an error page, into a failure.
-        return 0
-    return cart.item_count
+        return 0, 0
+    return cart.item_count, cart.version
 
 
 async def page_context(request: web.Request) -> dict[str, Any]:
     """The layout's values: current_user, is_admin, csrf_token, cart_count, flashes."""
     user = request.get(USER)
     path = request.rel_url.path
+    cart_count, cart_version = await _badge(request, user)
     return {
         "current_user": user,
         "is_admin": is_admin(user),
         "csrf_token": csrf_token(request),
-        "cart_count": await _cart_count(request, user),
+        "cart_count": cart_count,
+        "cart_version": cart_version,
         "flashes": pop_flashes(request),
         "here": request.rel_url.raw_path_qs,
         "login_next": (

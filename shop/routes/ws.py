@@ -2,10 +2,10 @@
 
 Server to client, always JSON objects with a `type`: `hello` first, then `product.created`,
 `product.updated`, `product.deleted`, `cart.updated` (the session's own cart only),
-`order.updated` (the user's own orders; every order for an admin), and the replies `pong`,
-`ack` and `error`. Client to server: `ping`, `subscribe`, and for
-admins `product.create` and `product.delete`. A bad message gets an `error` and the socket
-stays open; flooding it gets an `error` and a close.
+`order.updated` (the user's own orders; every order for an admin), `resync` (events may
+have been missed), and the replies `pong`, `ack` and `error`. Client to server: `ping`,
+`subscribe`, and for admins `product.create` and `product.delete`. A bad message gets an
+`error` and the socket stays open; flooding it gets an `error` and a close.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from shop.errors import Forbidden, Invalid, ShopError, invalid
-from shop.keys import HUB, PRODUCTS, SESSION_ID, USER
+from shop.keys import HUB, PRODUCTS, SESSION_ID, SESSION_UNCHECKED, USER
 from shop.models.fields import Input
 from shop.models.messages import phrase
 from shop.models.products import ProductIn
@@ -26,6 +26,7 @@ from shop.realtime import Subscriber
 from shop.routes.common import parse_json
 from shop.security import is_admin, is_same_origin
 from shop.service.ids import parse_id
+from shop.store.base import StoreUnavailable
 
 log = logging.getLogger("shop.ws")
 routes = web.RouteTableDef()
@@ -143,6 +144,10 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     # Cookies ride along on a cross-site handshake too: refuse it before upgrading.
     if not is_same_origin(request):
         raise Forbidden("cross-site websocket refused")
+    if request[SESSION_UNCHECKED]:
+        # Anonymous now, it would miss the user's cart events for its whole life; the
+        # page retries with backoff instead.
+        raise StoreUnavailable("the session could not be checked")
     # Per-message compression off: its zlib state costs ~107 KiB per socket.
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT, max_msg_size=MAX_MESSAGE, compress=False)
     await ws.prepare(request)

@@ -1,4 +1,10 @@
-"""What the services announce, and to whom; the realtime hub delivers it."""
+"""What the services announce, and to whom; the realtime hub delivers it, to the sockets
+of every process when several share a Redis bus.
+
+Products and carts in events carry the `version` their store gave them (every write bumps
+it, in write order): pages drop an event older than what they show, as events of two
+processes may arrive in either order.
+"""
 
 from __future__ import annotations
 

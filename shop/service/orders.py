@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shop.errors import Conflict, Forbidden, Invalid, NotFound, Unprocessable
 from shop.i18n import N_
@@ -27,6 +27,9 @@ from shop.models.users import User
 from shop.service.events import Events, cart_event, order_event, product_event
 from shop.service.ids import new_id
 from shop.store.base import KeyReused, MissingOrder, NotOrderOwner, Store, WrongStatus
+
+if TYPE_CHECKING:
+    from shop.metrics import Metrics
 
 
 def fingerprint(cid: str, data: PurchaseIn) -> str:
@@ -62,9 +65,10 @@ def answer(outcome: Outcome, cid: str) -> dict[str, Any]:
 
 
 class OrderService:
-    def __init__(self, store: Store, events: Events) -> None:
+    def __init__(self, store: Store, events: Events, metrics: Metrics) -> None:
         self._store = store
         self._events = events
+        self._metrics = metrics
 
     async def purchase(
         self, actor: User, cid: str, data: PurchaseIn, key: str | None = None
@@ -96,6 +100,7 @@ class OrderService:
     def _announce(self, result: PurchaseResult, owner: str) -> None:
         if result.outcome["result"] != "placed":
             return
+        self._metrics.order_placed()
         self._stock_changed(result.changed)
         self._events.publish_user(owner, cart_event(result.outcome["cart"]))
         self._events.publish_order(owner, order_event(result.outcome["order"]))

@@ -29,6 +29,11 @@ class StoreUnavailable(StoreError):
     """The database does not answer."""
 
 
+class NotWritable(StoreUnavailable):
+    """The database answers but this process cannot write to it now; the message says why
+    in words fit to show anyone (no host, path or driver detail)."""
+
+
 class DuplicateKey(StoreError):
     """A unique field (`email`, `code`) already holds this value."""
 
@@ -103,5 +108,8 @@ class Store(Protocol):
 
     async def ping(self) -> None:
         """Return when the database answers; raise StoreUnavailable otherwise."""
+
+    async def writable(self) -> None:
+        """Return when this process can write now; raise StoreUnavailable saying why not."""
 
     async def close(self) -> None: ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Protocol
 
 from shop.models.users import User
@@ -17,6 +18,9 @@ class SessionStore(Protocol):
 
     async def delete_for_user(self, uid: str, keep: str | None = None) -> None:
         """End every session of the user except `keep`."""
+
+    async def alive(self, sids: Collection[str], now: float) -> set[str]:
+        """Those of `sids` that are live sessions (neither ended nor expired)."""
 
     async def purge(self, now: float) -> int:
         """Delete expired sessions; return how many."""

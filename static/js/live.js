@@ -2,7 +2,10 @@
  * the cart page change in place as the server announces changes.
  *
  * User text is written only with textContent and attributes (never as HTML). After a
- * reconnection the page resyncs from the JSON API, since events were missed meanwhile.
+ * reconnection, or when the server says events were missed ("resync"), the page refetches
+ * from the JSON API. Products and carts carry a version that grows with every write: an
+ * event or answer older than what the page shows is ignored, so a late event (from
+ * another server process) never undoes a newer one.
  * Other scripts use window.ShopLive: send(), on(), renderCart(), refreshCart(), notify(),
  * money(), fetchJSON(). Order events (`order.updated`) reach the listeners added with on().
  */
@@ -14,6 +17,7 @@
   const PING_EVERY = 25000;
   const SILENCE_LIMIT = 60000; // no message at all for this long: the socket is dead
   const PLACEHOLDER = "/static/img/placeholder.svg";
+  const RESYNC_SPREAD = 1000; // ms: pages told to resync at once do not all fetch at once
 
   const body = document.body;
   const cartId = body.dataset.cartId || "";
@@ -27,6 +31,12 @@
   let connectedBefore = false;
   let leaving = false;
   let productEvents = 0; // counts product events, so a resync can tell it raced one
+  const gone = new Set(); // deleted products: nothing later brings them back
+  // The cart's version as shown; the lower of the two reads a page was rendered from.
+  let cartVersion = Math.min(
+    Number(body.dataset.cartVersion || 0),
+    Number((document.getElementById("cart") || body).dataset.version || Infinity)
+  );
 
   // ---- small helpers ---------------------------------------------------------------------
 
@@ -68,6 +78,13 @@
       return url;
     }
     return PLACEHOLDER;
+  }
+
+  /* True when `product` is newer than what `element` shows (or as new, with orSame). */
+  function isNewer(product, element, orSame) {
+    const shown = Number(element.dataset.version || 0);
+    const version = Number(product.version || 0);
+    return orSame ? version >= shown : version > shown;
   }
 
   function flash(element) {
@@ -128,6 +145,7 @@
   function fillProduct(root, product) {
     const pid = product._id;
     root.dataset.productId = pid;
+    if (product.version !== undefined) root.dataset.version = String(product.version);
     setText(root, ".product-title", product.title);
     if (product.price !== undefined) setText(root, ".product-price", money(product.price));
     setText(root, ".product-stock", product.stock);
@@ -217,10 +235,10 @@
 
   function productCreated(product) {
     const grid = productGrid();
-    if (!grid) return;
+    if (!grid || gone.has(product._id)) return;
     const existing = grid.querySelector(byProductId("", product._id));
     if (existing) {
-      fillProduct(existing, product);
+      if (isNewer(product, existing, false)) fillProduct(existing, product);
       return;
     }
     if (grid.dataset.liveAppend !== "true") return;
@@ -234,14 +252,19 @@
   }
 
   function productUpdated(product) {
+    if (gone.has(product._id)) return;
     document.querySelectorAll(byProductId("", product._id)).forEach(function (element) {
+      if (!isNewer(product, element, false)) return;
       fillProduct(element, product);
       flash(element);
     });
-    if (cartHasLine(product._id)) refreshCart();
+    // A cart line shows the product's version it was rendered with (it is no card).
+    const line = cartLine(product._id);
+    if (line && isNewer(product, line, false)) refreshCart();
   }
 
   function productDeleted(pid) {
+    gone.add(pid);
     document.querySelectorAll(byProductId("", pid)).forEach(function (element) {
       if (element.closest("#product-grid")) {
         element.remove();
@@ -250,7 +273,7 @@
       }
     });
     toggleEmpty();
-    if (cartHasLine(pid)) refreshCart();
+    if (cartLine(pid)) refreshCart();
   }
 
   function markGone(element) {
@@ -264,16 +287,17 @@
   /* Make the grid show exactly `products`, in their order, reusing the cards it has. */
   function reconcileGrid(grid, products) {
     const wanted = new Set();
-    products.forEach(function (product, index) {
+    products.forEach(function (product) {
+      if (gone.has(product._id)) return;
       wanted.add(product._id);
       let card = grid.querySelector(byProductId("", product._id));
       if (card) {
-        fillProduct(card, product);
+        if (isNewer(product, card, true)) fillProduct(card, product);
       } else {
         card = newCard(product);
         if (!card) return;
       }
-      const current = grid.children[index];
+      const current = grid.children[wanted.size - 1];
       if (current !== card) grid.insertBefore(card, current || null);
     });
     Array.from(grid.children).forEach(function (card) {
@@ -306,7 +330,7 @@
       const answer = await fetchSettled("/api/products/" + encodeURIComponent(pid));
       if (answer.status === 404) {
         markGone(detail);
-      } else if (answer.ok && answer.body) {
+      } else if (answer.ok && answer.body && isNewer(answer.body.payload, detail, true)) {
         fillProduct(detail, answer.body.payload);
       }
     }
@@ -318,9 +342,9 @@
     return document.getElementById("cart");
   }
 
-  function cartHasLine(pid) {
+  function cartLine(pid) {
     const section = cartSection();
-    return Boolean(section && section.querySelector('[data-line-product-id="' + CSS.escape(pid) + '"]'));
+    return section ? section.querySelector('[data-line-product-id="' + CSS.escape(pid) + '"]') : null;
   }
 
   function updateBadge(cart) {
@@ -340,6 +364,7 @@
     const pid = product._id;
     const base = "/carts/" + encodeURIComponent(cid);
     row.dataset.lineProductId = pid;
+    if (product.version !== undefined) row.dataset.version = String(product.version);
     setText(row, ".line-title", product.title);
     row.querySelectorAll("a.line-title").forEach(function (link) {
       link.href = "/products/" + encodeURIComponent(pid);
@@ -386,9 +411,16 @@
     if (note) note.hidden = buyable === cart.products.length;
   }
 
-  /* Show `cart` (the API's cart JSON): the badge everywhere, the lines on its own page. */
-  function renderCart(cart) {
+  /* Show `cart` (the API's cart JSON): the badge everywhere, the lines on its own page.
+     An event must be newer than what is shown; an answer of the API at least as new (the
+     cart's lines are the same, its products' details may be fresher). */
+  function renderCart(cart, fromEvent) {
     if (!cart || typeof cart._id !== "string") return;
+    if (cart._id === cartId) {
+      const version = Number(cart.version || 0);
+      if (fromEvent ? version <= cartVersion : version < cartVersion) return;
+      cartVersion = version;
+    }
     updateBadge(cart);
     const section = cartSection();
     if (!section || section.dataset.cartId !== cart._id) return;
@@ -445,7 +477,11 @@
         if (message.product && message.product._id) productDeleted(message.product._id);
         break;
       case "cart.updated":
-        renderCart(message.cart);
+        renderCart(message.cart, true);
+        break;
+      case "resync":
+        // The server may have missed events from its other processes: refetch, spread out.
+        setTimeout(resync, Math.random() * RESYNC_SPREAD);
         break;
       default:
         break;

@@ -4,7 +4,8 @@ A change is two round trips: one aggregate reads the cart and every product it n
 (its lines' and the one being added), then one conditional update writes only if what was
 checked still holds (the owner, the line's room within stock, the line being there) and
 returns the cart after it. That document and the products already read make the answer.
-When a concurrent change made the condition false, the change starts again.
+When a concurrent change made the condition false, the change starts again. Every update
+of a cart also bumps its `version` (`$inc`), in write order.
 """
 
 from __future__ import annotations
@@ -59,7 +60,9 @@ class MongoCarts:
             and await self._users.find_one({"_id": owner_id}, {"_id": 1}) is None
         ):
             raise StoreError(f"cart owner {owner} does not exist")
-        await self._carts.insert_one({"_id": ObjectId(cid), "owner": owner_id, "products": []})
+        await self._carts.insert_one(
+            {"_id": ObjectId(cid), "owner": owner_id, "products": [], "version": 0}
+        )
         return Cart(id=cid, owner=owner)
 
     async def get(self, cid: str, owner: str | None = None) -> Cart:
@@ -137,7 +140,7 @@ class MongoCarts:
         cart_id = ObjectId(cid)
         cart = await self._carts.find_one_and_update(
             _mine(cart_id, owner),
-            {"$set": {"products": []}},
+            {"$set": {"products": []}, "$inc": docs.BUMP},
             return_document=ReturnDocument.AFTER,
         )
         if cart is None:
@@ -163,7 +166,7 @@ class MongoCarts:
             condition, update = plan(cart, products)
             after = await self._carts.find_one_and_update(
                 {**condition, **_mine(cart_id, owner)},
-                update,
+                bumped(update),
                 return_document=ReturnDocument.AFTER,
             )
             if after is not None:
@@ -228,6 +231,7 @@ class MongoCarts:
                 for line in cart["products"]
                 if line["product"] in products
             ),
+            version=cart.get("version", 0),
         )
 
     async def _require_cart(self, cart_id: ObjectId, owner: str | None) -> None:
@@ -237,6 +241,11 @@ class MongoCarts:
             raise MissingCart(str(cart_id))
         if owner is not None and docs.str_id(doc["owner"]) != owner:
             raise NotCartOwner(str(cart_id))
+
+
+def bumped(update: Doc) -> Doc:
+    """`update` that also bumps the cart's version."""
+    return {**update, "$inc": {**update.get("$inc", {}), **docs.BUMP}}
 
 
 def _mine(cart_id: ObjectId, owner: str | None) -> Doc:

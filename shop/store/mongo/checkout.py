@@ -144,9 +144,10 @@ class Checkout:
     async def _buy(self, request: PurchaseRequest) -> PurchaseResult:
         oid, cid = ObjectId(request.order_id), ObjectId(request.cid)
         ledger = self._ledger
-        lines = await ledger.reserve(oid, cid, request.buyer)
-        if lines is None:
+        reserved = await ledger.reserve(oid, cid, request.buyer)
+        if reserved is None:
             return PurchaseResult(refused(await ledger.why_not(cid, request.buyer)))
+        lines, version = reserved
         after = await together(*(ledger.take(oid, pid, quantity) for pid, quantity in lines))
         taken = [CartLine(p, quantity) for (_, quantity), p in zip(lines, after, strict=True) if p]
         left = await ledger.still_there(
@@ -167,7 +168,7 @@ class Checkout:
         # The reservation (if nothing went back to the cart) and the markers are dropped
         # with the next batch: the order exists, so nothing depends on them any more.
         self._sweeper.add(oid, cid, (ObjectId(line.product.id) for line in taken))
-        cart = Cart(id=request.cid, owner=request.buyer)
+        cart = Cart(id=request.cid, owner=request.buyer, version=version)
         if left:
             known = {line.product.id: line.product for line in left}
             cart = await ledger.restore(oid, cid, held(left), known) or cart

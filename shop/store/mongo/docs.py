@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from bson import ObjectId
 from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import AutoReconnect, ConnectionFailure, ServerSelectionTimeoutError
+from pymongo.errors import (
+    AutoReconnect,
+    ConnectionFailure,
+    PyMongoError,
+    ServerSelectionTimeoutError,
+)
 
 from shop.models.products import Product
 from shop.models.search import product_words, sort_key, user_words
@@ -21,20 +27,34 @@ from shop.store.base import StoreUnavailable
 type Doc = dict[str, Any]
 
 UNAVAILABLE = (ServerSelectionTimeoutError, ConnectionFailure, AutoReconnect)
+# In every update of a product or a cart: its version counts the writes, in write order.
+BUMP = {"version": 1}
 PRODUCT_FIELDS = ("title", "description", "code", "price_cents", "status", "stock", "category")
 
 
+@contextmanager
+def unavailable_reported() -> Iterator[None]:
+    """Turn a lost server, or an answer not given in time, into StoreUnavailable."""
+    try:
+        yield
+    except UNAVAILABLE as exc:
+        raise StoreUnavailable(str(exc)) from exc
+    except PyMongoError as exc:
+        if exc.timeout:
+            raise StoreUnavailable(f"no answer in time: {exc}") from exc
+        raise
+
+
 def report_unavailable[C: type](cls: C) -> C:
-    """Make every public coroutine of `cls` raise StoreUnavailable when MongoDB is gone,
-    so a lost server is a 503 like on SQLite, not an unexplained failure."""
+    """Make every public coroutine of `cls` raise StoreUnavailable when MongoDB is gone or
+    does not answer in time (SHOP_STORE_TIMEOUT), so it is a 503 like on SQLite, not an
+    unexplained failure."""
 
     def guard(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         @functools.wraps(method)
         async def guarded(*args: Any, **kwargs: Any) -> Any:
-            try:
+            with unavailable_reported():
                 return await method(*args, **kwargs)
-            except UNAVAILABLE as exc:
-                raise StoreUnavailable(str(exc)) from exc
 
         return guarded
 
@@ -83,6 +103,7 @@ def product_doc(product: Product) -> Doc:
         "category_key": product.category.lower(),
         "thumbnails": list(product.thumbnails),
         **search_fields(product.title, product.description, product.code),
+        "version": product.version,
     }
 
 
@@ -102,6 +123,8 @@ def product(doc: Doc) -> Product:
         stock=int(doc["stock"]),
         category=doc["category"],
         thumbnails=tuple(doc["thumbnails"]),
+        # Documents written before versions start at 0; their first update makes it 1.
+        version=doc.get("version", 0),
     )
 
 

@@ -24,6 +24,9 @@ from shop.store.mongo.docs import Doc
 
 # A line as a purchase holds it: the product's id and the quantity.
 type Held = tuple[ObjectId, int]
+# In a pipeline update of a cart: its version bumped (carts written before versions have
+# none, and start at 0), as every update of a cart does.
+_BUMP_CART = {"$add": [{"$ifNull": ["$version", 0]}, 1]}
 
 
 def held(lines: Iterable[CartLine]) -> list[Held]:
@@ -48,9 +51,12 @@ class Ledger:
         self._carts = carts
         self._cart_reader = cart_reader
 
-    async def reserve(self, oid: ObjectId, cid: ObjectId, buyer: str) -> list[Held] | None:
-        """Move the cart's lines into a reservation for purchase `oid`; the lines, or None
-        when the cart is unknown, another's or empty (nothing changes then)."""
+    async def reserve(
+        self, oid: ObjectId, cid: ObjectId, buyer: str
+    ) -> tuple[list[Held], int] | None:
+        """Move the cart's lines into a reservation for purchase `oid`; the lines and the
+        cart's version after, or None when the cart is unknown, another's or empty (nothing
+        changes then)."""
         before = await self._carts.find_one_and_update(
             {"_id": cid, "owner": ObjectId(buyer), "products.0": {"$exists": True}},
             [
@@ -63,14 +69,16 @@ class Ledger:
                             ]
                         },
                         "products": {"$literal": []},
+                        "version": _BUMP_CART,
                     }
                 }
             ],
-            projection={"products": 1},
+            projection={"products": 1, "version": 1},
         )
         if before is None:
             return None
-        return [(line["product"], line["quantity"]) for line in before["products"]]
+        lines = [(line["product"], line["quantity"]) for line in before["products"]]
+        return lines, before.get("version", 0) + 1
 
     async def why_not(self, cid: ObjectId, buyer: str) -> Refusal:
         """Why `reserve` found nothing (the SQLite store checks in this order)."""
@@ -87,7 +95,7 @@ class Ledger:
         doc = await self._products.find_one_and_update(
             {"_id": pid, "status": True, "stock": {"$gte": quantity}, "takes.order": {"$ne": oid}},
             {
-                "$inc": {"stock": -quantity},
+                "$inc": {"stock": -quantity, **docs.BUMP},
                 "$push": {"takes": {"order": oid, "quantity": quantity}},
             },
             return_document=ReturnDocument.AFTER,
@@ -118,7 +126,7 @@ class Ledger:
             *(
                 self._products.update_one(
                     {"_id": pid, "takes.order": oid},
-                    {"$inc": {"stock": quantity}, "$pull": {"takes": {"order": oid}}},
+                    {"$inc": {"stock": quantity, **docs.BUMP}, "$pull": {"takes": {"order": oid}}},
                 )
                 for pid, quantity in takes
             )
@@ -184,10 +192,11 @@ class Ledger:
                                 "cond": {"$ne": ["$$held.order", oid]},
                             }
                         },
+                        "version": _BUMP_CART,
                     }
                 }
             ],
-            projection={"owner": 1, "products": 1},
+            projection={"owner": 1, "products": 1, "version": 1},
             return_document=ReturnDocument.AFTER,
         )
         if doc is None or known is None:
@@ -201,6 +210,7 @@ class Ledger:
             lines=tuple(
                 CartLine(known[str(line["product"])], line["quantity"]) for line in doc["products"]
             ),
+            version=doc["version"],
         )
 
     async def restock(self, oid: ObjectId, lines: Sequence[Doc]) -> tuple[Product, ...]:
@@ -211,7 +221,7 @@ class Ledger:
                 self._products.find_one_and_update(
                     {"_id": line["product"], "returns.order": {"$ne": oid}},
                     {
-                        "$inc": {"stock": line["quantity"]},
+                        "$inc": {"stock": line["quantity"], **docs.BUMP},
                         "$push": {"returns": {"order": oid, "quantity": line["quantity"]}},
                     },
                     return_document=ReturnDocument.AFTER,

@@ -114,7 +114,10 @@ class MongoProducts:
         else:
             try:
                 doc = await self._products.find_one_and_update(
-                    match, {"$set": fields}, return_document=ReturnDocument.AFTER
+                    match,
+                    # Every update of a product bumps its version, in write order.
+                    {"$set": fields, "$inc": docs.BUMP},
+                    return_document=ReturnDocument.AFTER,
                 )
             except DuplicateKeyError:
                 raise DuplicateKey("code") from None
@@ -132,7 +135,8 @@ class MongoProducts:
             return False
         # A line added while this ran is harmless: carts drop lines without a product.
         await self._carts.update_many(
-            {"products.product": product_id}, {"$pull": {"products": {"product": product_id}}}
+            {"products.product": product_id},
+            {"$pull": {"products": {"product": product_id}}, "$inc": docs.BUMP},
         )
         return True
 

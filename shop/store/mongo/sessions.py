@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from bson import ObjectId
 from pymongo import IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
@@ -47,6 +49,13 @@ class MongoSessions:
         if keep is not None:
             match["_id"] = {"$ne": keep}
         await self._sessions.delete_many(match)
+
+    async def alive(self, sids: Collection[str], now: float) -> set[str]:
+        cursor = self._sessions.find(
+            {"_id": {"$in": list(sids)}, "expires_at": {"$gt": docs.as_datetime(now)}},
+            {"_id": 1},
+        )
+        return {doc["_id"] async for doc in cursor}
 
     async def purge(self, now: float) -> int:
         result = await self._sessions.delete_many({"expires_at": {"$lte": docs.as_datetime(now)}})

@@ -128,16 +128,18 @@ def read_cart(db: sqlite3.Connection, cid: str) -> Cart:
     if not found:
         raise MissingCart(cid)
     lines = tuple(
-        CartLine(product=rows.product_at(row, 2), quantity=row[1])
+        CartLine(product=rows.product_at(row, 3), quantity=row[2])
         for row in found
-        if row[1] is not None  # an empty cart is one row of NULLs
+        if row[2] is not None  # an empty cart is one row of NULLs
     )
-    return Cart(id=cid, owner=found[0][0], lines=lines)
+    return Cart(id=cid, owner=found[0][0], lines=lines, version=found[0][1])
 
 
-# The owner, each line's quantity, then its product's columns (read by position).
+# The owner, the cart's version, each line's quantity, then its product's columns (read
+# by position).
+_PRODUCT = rows.product_columns("products")
 _READ_CART = (
-    f"SELECT carts.owner, cart_lines.quantity, {rows.product_columns('products')}"  # noqa: S608
+    f"SELECT carts.owner, carts.version, cart_lines.quantity, {_PRODUCT}"  # noqa: S608
     " FROM carts"
     " LEFT JOIN cart_lines ON cart_lines.cart_id = carts.id"
     " LEFT JOIN products ON products.id = cart_lines.product_id"

@@ -128,7 +128,8 @@ class SQLiteOrders:
                 # product deleted since has no stock to return.
                 for line in order.lines:
                     back = db.execute(
-                        "UPDATE products SET stock = stock + ? WHERE id = ? RETURNING *",
+                        "UPDATE products SET stock = stock + ?, version = version + 1 WHERE id = ?"
+                        " RETURNING *",
                         (line.quantity, line.product),
                     ).fetchall()
                     changed += [rows.product(found) for found in back]
@@ -171,7 +172,8 @@ def _purchase(
 def _take(db: sqlite3.Connection, line: CartLine) -> CartLine:
     """Take the line's stock; the line with its product as it is after."""
     found = db.execute(
-        "UPDATE products SET stock = stock - :quantity"
+        # The version bumped here, not by the trigger, so RETURNING shows the new one.
+        "UPDATE products SET stock = stock - :quantity, version = version + 1"
         " WHERE id = :pid AND stock >= :quantity AND status = 1 RETURNING *",
         {"quantity": line.quantity, "pid": line.product.id},
     ).fetchall()

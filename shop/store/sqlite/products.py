@@ -30,11 +30,12 @@ class SQLiteProducts:
             with rows.unique_fields():
                 db.execute(
                     "INSERT INTO products (id, title, description, code, price_cents, status,"
-                    " stock, category, category_key, thumbnails, title_key) VALUES (:id,"
-                    " :title, :description, :code, :price_cents, :status, :stock, :category,"
-                    " :category_key, :thumbnails, :title_key)",
+                    " stock, category, category_key, thumbnails, title_key, version) VALUES"
+                    " (:id, :title, :description, :code, :price_cents, :status, :stock,"
+                    " :category, :category_key, :thumbnails, :title_key, :version)",
                     {
                         "id": product.id,
+                        "version": product.version,
                         **{name: getattr(product, name) for name in _FIELDS},
                         "category_key": product.category.lower(),
                         "thumbnails": json.dumps(list(product.thumbnails)),
@@ -121,7 +122,8 @@ class SQLiteProducts:
                     " category = coalesce(:category, category),"
                     " category_key = coalesce(:category_key, category_key),"
                     " thumbnails = coalesce(:thumbnails, thumbnails),"
-                    " title_key = coalesce(:title_key, title_key)"
+                    " title_key = coalesce(:title_key, title_key),"
+                    " version = version + 1"
                     " WHERE id = :id RETURNING *",
                     {**params, "id": pid},
                 ).fetchall()  # all rows, so the statement finishes

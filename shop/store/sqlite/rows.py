@@ -29,6 +29,7 @@ PRODUCT_COLUMNS = (
     "stock",
     "category",
     "thumbnails",
+    "version",
 )
 
 
@@ -45,9 +46,9 @@ def product(row: sqlite3.Row) -> Product:
 
 def product_at(row: Sequence[Any], start: int = 0) -> Product:
     """The product in a row holding PRODUCT_COLUMNS, in their order, from column `start`."""
-    id_, title, description, code, price_cents, status, stock, category, thumbnails = row[
-        start : start + len(PRODUCT_COLUMNS)
-    ]
+    (id_, title, description, code, price_cents, status, stock, category, thumbnails, version) = (
+        row[start : start + len(PRODUCT_COLUMNS)]
+    )
     return Product(
         id=id_,
         title=title,
@@ -58,6 +59,7 @@ def product_at(row: Sequence[Any], start: int = 0) -> Product:
         stock=stock,
         category=category,
         thumbnails=() if thumbnails == "[]" else tuple(json.loads(thumbnails)),
+        version=version,
     )
 
 

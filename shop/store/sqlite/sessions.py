@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections.abc import Collection
 
 from shop.models.users import User
 from shop.store.sqlite import rows
@@ -33,6 +35,17 @@ class SQLiteSessions:
         # `sid IS NOT NULL` is true for every row, so keep=None ends them all.
         sql = "DELETE FROM sessions WHERE uid = ? AND sid IS NOT ?"
         await self._engine.write(rows.changes(sql, uid, keep))
+
+    async def alive(self, sids: Collection[str], now: float) -> set[str]:
+        sql = (
+            "SELECT sid FROM sessions WHERE expires_at > ?"
+            " AND sid IN (SELECT value FROM json_each(?))"
+        )
+
+        def job(db: sqlite3.Connection) -> set[str]:
+            return {row[0] for row in db.execute(sql, (now, json.dumps(list(sids))))}
+
+        return await self._engine.read(job)
 
     async def purge(self, now: float) -> int:
         def job(db: sqlite3.Connection) -> int:

@@ -1,6 +1,7 @@
 CREATE TABLE IF NOT EXISTS carts (
     id TEXT PRIMARY KEY,
-    owner TEXT REFERENCES users (id) ON DELETE CASCADE
+    owner TEXT REFERENCES users (id) ON DELETE CASCADE,
+    version INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 CREATE INDEX IF NOT EXISTS carts_owner ON carts (owner);
 
@@ -13,3 +14,13 @@ CREATE TABLE IF NOT EXISTS cart_lines (
 ) STRICT, WITHOUT ROWID;
 -- Deleting a product cascades to its lines; without this it would scan every line.
 CREATE INDEX IF NOT EXISTS cart_lines_product ON cart_lines (product_id);
+-- Every change of a cart's lines bumps the cart's version, in write order (see products).
+CREATE TRIGGER IF NOT EXISTS cart_lines_versioned_insert AFTER INSERT ON cart_lines BEGIN
+    UPDATE carts SET version = version + 1 WHERE id = NEW.cart_id;
+END;
+CREATE TRIGGER IF NOT EXISTS cart_lines_versioned_update AFTER UPDATE ON cart_lines BEGIN
+    UPDATE carts SET version = version + 1 WHERE id = NEW.cart_id;
+END;
+CREATE TRIGGER IF NOT EXISTS cart_lines_versioned_delete AFTER DELETE ON cart_lines BEGIN
+    UPDATE carts SET version = version + 1 WHERE id = OLD.cart_id;
+END;

@@ -12,7 +12,8 @@ CREATE TABLE IF NOT EXISTS products (
     category TEXT NOT NULL,
     category_key TEXT NOT NULL,
     thumbnails TEXT NOT NULL,
-    title_key TEXT NOT NULL
+    title_key TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1
 ) STRICT;
 CREATE INDEX IF NOT EXISTS products_price ON products (price_cents, id);
 CREATE INDEX IF NOT EXISTS products_category_price ON products (category_key, price_cents, id);
@@ -74,4 +75,12 @@ BEGIN
         ON CONFLICT (key) DO UPDATE SET n = n + excluded.n;
     DELETE FROM product_counts WHERE n = 0
         AND key IN ('category:' || OLD.category_key, 'visible:category:' || OLD.category_key);
+END;
+-- Every write of a product bumps its version, in write order (live events carry it, so a
+-- page never shows an older state after a newer one). The shop's own UPDATEs bump it
+-- themselves, so their RETURNING shows it; this covers any UPDATE that does not.
+CREATE TRIGGER IF NOT EXISTS products_versioned AFTER UPDATE ON products
+WHEN NEW.version = OLD.version
+BEGIN
+    UPDATE products SET version = OLD.version + 1 WHERE id = NEW.id;
 END;

@@ -1,23 +1,21 @@
-"""The hub: who is listening to what, and delivery that no slow client can stall.
+"""One websocket as the hub sees it: its topics, and delivery that no slow client can stall.
 
-Each socket gets a `Subscriber` with a bounded outbox drained by its own task. A publish
-serialises the event once and only enqueues; a client whose outbox is full is dropped
-(its page reconnects and resyncs) instead of holding everyone else back. When a session
-ends (logout, password change, account deletion), its sockets are closed.
+A publish frames the event once. A socket with nothing waiting before it and a peer that
+keeps up (nothing left in its transport's buffer) gets the frame written at once, without
+waking any task: fanning out is then one write per socket. Otherwise the message goes to
+the socket's bounded outbox, drained by its own task; a client whose outbox is full is
+dropped (its page reconnects and resyncs) instead of holding everyone else back.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
-from collections.abc import Callable
+import struct
 from typing import Any
 
 import msgspec
 from aiohttp import WSCloseCode, web
-
-from shop.keys import HUB, SESSION_ID, USER
 
 _encode = msgspec.json.Encoder().encode
 log = logging.getLogger("shop.realtime")
@@ -39,6 +37,7 @@ class Subscriber:
         "_open",
         "_outbox",
         "_sender",
+        "_sending",
         "_transport",
         "admin",
         "cart",
@@ -67,11 +66,13 @@ class Subscriber:
         self.products = True
         self.cart = uid is not None
         self.orders = uid is not None
-        self._transport = transport  # aborted when a close cannot complete
+        # Written to directly when the peer keeps up; cut when a close cannot complete.
+        self._transport = transport
         # None tells the sender to stop.
         self._outbox: asyncio.Queue[str | None] = asyncio.Queue(OUTBOX_SIZE)
         self._open = True
         self._sender: asyncio.Task[None] | None = None
+        self._sending = False  # the sender is writing (or waiting to write) a message
         self._closing: asyncio.Task[None] | None = None
 
     @property
@@ -95,10 +96,27 @@ class Subscriber:
             # wait(), not await: a cancelled caller must not cancel the close as well.
             await asyncio.wait({self._closing})
 
-    def offer(self, data: str) -> bool:
-        """Queue serialised text; False when this socket takes no more (and is being closed)."""
+    def offer(self, data: str, frame: bytes | None = None) -> bool:
+        """Send serialised text; False when this socket takes no more (and is being closed).
+
+        With `frame` (`data` as a websocket frame, built once for every socket), a socket
+        with nothing waiting before it and a peer that keeps up gets it written at once;
+        otherwise it is queued for the sender.
+        """
         if not self._open:
             return False
+        transport = self._transport
+        if (
+            frame is not None
+            and not self._sending
+            and self._outbox.empty()
+            and isinstance(transport, asyncio.WriteTransport)
+            and not transport.get_write_buffer_size()
+            and not transport.is_closing()
+            and not self.ws.closed
+        ):
+            transport.write(frame)
+            return True
         try:
             self._outbox.put_nowait(data)
         except asyncio.QueueFull:
@@ -108,7 +126,8 @@ class Subscriber:
         return True
 
     def send_now(self, event: dict[str, Any]) -> None:
-        """Queue a reply to this socket alone, in order with its broadcasts."""
+        """Queue a message to this socket alone, before any broadcast not yet sent (the
+        events its own action published follow it)."""
         self.offer(_encode(event).decode())
 
     def close_soon(self, code: int, message: bytes) -> None:
@@ -117,15 +136,17 @@ class Subscriber:
         if self._closing is None:
             self._closing = asyncio.get_running_loop().create_task(self.close(code, message))
 
-    async def close(self, code: int, message: bytes, *, flush: bool = False) -> None:
+    async def close(
+        self, code: int, message: bytes, *, flush: bool = False, grace: float | None = None
+    ) -> None:
         """Stop queueing and close; with `flush`, what is queued goes out first.
 
-        A peer that does not take the close within CLOSE_TIMEOUT is cut off.
+        A peer that does not take the close within `grace` seconds (CLOSE_TIMEOUT) is cut off.
         """
         self._open = False
         closed = False
         try:
-            async with asyncio.timeout(CLOSE_TIMEOUT):
+            async with asyncio.timeout(CLOSE_TIMEOUT if grace is None else grace):
                 await self._stop_sending(flush)
                 await self.ws.close(code=code, message=message)
                 closed = True
@@ -155,13 +176,20 @@ class Subscriber:
         await sender
 
     def _abort(self) -> None:
-        if self._transport is not None:
-            self._transport.abort()
+        """End the connection: with a FIN when nothing is left to write (a close frame
+        already written still reaches the peer), with a reset when the peer stopped reading."""
+        transport = self._transport
+        if isinstance(transport, asyncio.WriteTransport) and not transport.get_write_buffer_size():
+            transport.close()
+        elif transport is not None:
+            transport.abort()
 
     async def _drain(self) -> None:
         try:
             while (data := await self._outbox.get()) is not None:
+                self._sending = True
                 await self.ws.send_str(data)
+                self._sending = False
         except (ConnectionError, RuntimeError):
             # The connection is gone; the handler's receive() ends and removes us.
             self._open = False
@@ -180,88 +208,12 @@ async def _cancel(task: asyncio.Task[None] | None) -> None:
             raise
 
 
-class Hub:
-    """Subscriber sets shared by the websocket handlers and the services."""
-
-    def __init__(self) -> None:
-        self._subscribers: set[Subscriber] = set()
-        self._by_user: defaultdict[str, set[Subscriber]] = defaultdict(set)
-        self._admins: set[Subscriber] = set()
-        self._product_listeners: list[Callable[[dict[str, Any]], None]] = []
-
-    def __len__(self) -> int:
-        return len(self._subscribers)
-
-    def add(self, subscriber: Subscriber) -> None:
-        self._subscribers.add(subscriber)
-        if subscriber.uid is not None:
-            self._by_user[subscriber.uid].add(subscriber)
-        if subscriber.admin:
-            self._admins.add(subscriber)
-        subscriber.start()
-
-    async def remove(self, subscriber: Subscriber) -> None:
-        """Forget the socket and stop its sender; the handler calls this in `finally`."""
-        self._detach(subscriber)
-        await subscriber.stop()
-
-    def _detach(self, subscriber: Subscriber) -> None:
-        self._subscribers.discard(subscriber)
-        self._admins.discard(subscriber)
-        if subscriber.uid is not None:
-            mine = self._by_user.get(subscriber.uid)
-            if mine is not None:
-                mine.discard(subscriber)
-                if not mine:
-                    del self._by_user[subscriber.uid]
-
-    def on_product_event(self, listener: Callable[[dict[str, Any]], None]) -> None:
-        """Call `listener` with every product event, before the sockets get it."""
-        self._product_listeners.append(listener)
-
-    def publish_products(self, event: dict[str, Any]) -> None:
-        for listener in self._product_listeners:
-            listener(event)
-        self._deliver([s for s in self._subscribers if s.products], event)
-
-    def publish_user(self, uid: str, event: dict[str, Any]) -> None:
-        self._deliver([s for s in self._by_user.get(uid, ()) if s.cart], event)
-
-    def publish_order(self, uid: str, event: dict[str, Any]) -> None:
-        readers = {*self._by_user.get(uid, ()), *self._admins}
-        self._deliver([s for s in readers if s.orders], event)
-
-    def listening(self, uid: str) -> bool:
-        return any(s.cart for s in self._by_user.get(uid, ()))
-
-    def _deliver(self, subscribers: list[Subscriber], event: dict[str, Any]) -> None:
-        if not subscribers:
-            return  # most changes have nobody listening: skip the encoding too
-        data = _encode(event).decode()
-        for subscriber in subscribers:
-            if not subscriber.offer(data):
-                self._detach(subscriber)
-
-    def disconnect_user(self, uid: str, session: str | None = None) -> None:
-        """Close the user's sockets (only `session`'s, when given): their session ended.
-
-        They receive nothing more from this call on; the close itself runs in the background.
-        """
-        for subscriber in tuple(self._by_user.get(uid, ())):
-            if session is None or subscriber.session == session:
-                self._detach(subscriber)
-                subscriber.close_soon(SESSION_ENDED, b"session ended")
-
-    async def close_all(self) -> None:
-        """Close every socket with GOING_AWAY; used on shutdown."""
-        subscribers = tuple(self._subscribers)
-        await asyncio.gather(
-            *(s.close(WSCloseCode.GOING_AWAY, b"server shutdown") for s in subscribers)
-        )
-
-
-def end_session_sockets(request: web.Request) -> None:
-    """Close the sockets opened in this request's session, which is about to end."""
-    user = request.get(USER)
-    if user is not None:
-        request.app[HUB].disconnect_user(user.id, session=request.get(SESSION_ID))
+def text_frame(payload: bytes) -> bytes:
+    """`payload` as one unmasked, uncompressed text frame (RFC 6455, 5.2): what a server
+    sends on a socket without per-message compression, as these are."""
+    size = len(payload)
+    if size < 126:
+        return struct.pack("!BB", 0x81, size) + payload
+    if size < 65536:
+        return struct.pack("!BBH", 0x81, 126, size) + payload
+    return struct.pack("!BBQ", 0x81, 127, size) + payload
