@@ -4,11 +4,13 @@ made meanwhile, and deleting through a confirmation page."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tests.backoffice import BackOffice, field_errors, form_fields, location, seen
 from tests.conftest import Auth, Client
-from tests.envelopes import MISSING_ID
+from tests.envelopes import MISSING_ID, NewBrowser
 
 
 @pytest.fixture
@@ -104,10 +106,12 @@ async def test_the_edit_form_shows_the_product_as_it_is(office: BackOffice) -> N
     assert 'name="stock" type="text" value="3"' in html
     assert 'name="status" type="checkbox" value="true">' in html  # not checked
     assert ">A\nB</textarea>" in html
-    assert set(seen(html)) == {
+    record = seen(html)
+    assert set(record) == {
         f"seen_{name}"
         for name in ("title", "code", "price", "stock", "category", "status", "description")
-    }
+    } | {"seen_version"}
+    assert record["seen_version"] == "1"
 
 
 async def test_saving_changes_only_what_was_changed_and_stays_on_the_form(
@@ -160,12 +164,39 @@ async def test_a_field_changed_both_here_and_elsewhere_is_a_conflict_until_saved
     assert field_errors(conflict) == {
         "stock": "was changed meanwhile to “7”: save again to replace it"
     }
+    assert "changed elsewhere since you opened it (version 1, now 2)" in conflict
     assert 'name="stock" type="text" value="20"' in conflict  # the admin's value stays
     assert (await office.get_product(pid))["stock"] == 7
 
     again = await office.post(f"/admin/products/{pid}", {**fields, **seen(conflict)})
     assert location(again) == f"/admin/products/{pid}"
     assert (await office.get_product(pid))["stock"] == 20
+
+
+async def test_two_admins_saving_the_same_field_at_once_never_lose_one_silently(
+    office: BackOffice, new_browser: NewBrowser
+) -> None:
+    other = BackOffice(await new_browser())
+    await Auth(other.client).admin()
+    product = await office.product(stock=10)
+    pid = product["_id"]
+    forms = []
+    for admin, stock in ((office, "20"), (other, "30")):
+        html = await admin.page(f"/admin/products/{pid}")
+        fields = form_fields(code=product["code"], price="12.50", stock=stock)
+        fields["description"] = product["description"]
+        forms.append((admin, {**fields, **seen(html)}, await admin.token()))
+    # Both read the product at version 1; only one write may be made on that reading.
+    answers = await asyncio.gather(
+        *(admin.post(f"/admin/products/{pid}", data, token=t) for admin, data, t in forms)
+    )
+    assert sorted(answer.status for answer in answers) == [303, 409]
+    [saved] = [
+        data["stock"]
+        for (_, data, _), answer in zip(forms, answers, strict=True)
+        if answer.status == 303
+    ]
+    assert (await office.get_product(pid))["stock"] == int(saved)
 
 
 async def test_a_form_refused_for_a_mistake_still_knows_what_the_admin_first_saw(

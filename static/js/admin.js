@@ -4,8 +4,8 @@
  * from product events (rows carry data-product-id); this script keeps the row's status
  * and low-stock mark current, marks deleted rows, says when new products exist, and after
  * a reconnection fetches the page again to replace the rows it may have missed.
- * Product form: says when another admin changes or deletes the product, and refuses a
- * file over the upload limit before sending it.
+ * Product form: says when the product changes (a newer version than the form shows) or
+ * is deleted elsewhere, and refuses a file over the upload limit before sending it.
  */
 (function () {
   "use strict";
@@ -14,6 +14,13 @@
 
   function byProductId(root, pid) {
     return root.querySelector('[data-product-id="' + CSS.escape(pid) + '"]');
+  }
+
+  /* Whether `element` shows the version of `product`, or with `newer`, an older one. */
+  function shows(element, product, newer) {
+    const version = Number(product.version || 0);
+    const shown = Number(element.dataset.version || 0);
+    return newer ? version > shown : version === shown;
   }
 
   // ---- the products table ------------------------------------------------------------------
@@ -38,7 +45,8 @@
 
   function productChanged(product) {
     const row = rows && byProductId(rows, product._id);
-    if (!row || row.classList.contains("is-deleted")) return;
+    // live.js has filled the row when the event was newer than it: it shows its version.
+    if (!row || row.classList.contains("is-deleted") || !shows(row, product)) return;
     const stock = Number(product.stock);
     const state = product.status === false ? "off_sale" : stock > 0 ? "available" : "sold_out";
     setAvailability(row, state);
@@ -126,7 +134,8 @@
         break;
       case "product.updated":
         productChanged(product);
-        if (product._id === editedId) show("product-changed");
+        // Only a version newer than the one the form shows is someone else's change.
+        if (product._id === editedId && shows(editor, product, true)) show("product-changed");
         break;
       case "product.deleted":
         productDeleted(product._id);

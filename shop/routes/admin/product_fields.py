@@ -5,14 +5,14 @@ An edit sends only the fields the admin changed, so a change made elsewhere mean
 another field (a purchase taking stock while the description is edited) is kept. The form
 carries a digest of each field as it was shown (`seen_<field>`): a field the admin changed
 that was also changed elsewhere since is a conflict, shown next to the field, rather than
-silently overwritten.
+silently overwritten. The write itself is conditional on the version the comparison saw
+(ProductService.edit), so a change landing in between is compared too.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from shop.models.money import from_text, to_text
@@ -22,6 +22,7 @@ from shop.routes.forms import parse_form, whole_number
 FIELDS = ("title", "code", "price", "stock", "category", "status", "description")
 REQUIRED = frozenset({"title", "code", "price", "stock", "category"})
 SEEN = "seen_"  # the prefix of the hidden fields holding what the form showed
+VERSION = "seen_version"  # the hidden field holding the version it showed
 ON = "true"  # the status checkbox's value when ticked
 
 
@@ -72,27 +73,29 @@ def digest(text: str) -> str:
 
 
 def seen_of(product: Product) -> dict[str, str]:
-    """The hidden fields recording the product as the form shows it."""
+    """The hidden fields recording the product as the form shows it, and its version."""
     values = shown(product)
-    return {SEEN + name: digest(values[name]) for name in FIELDS}
+    return {SEEN + name: digest(values[name]) for name in FIELDS} | {VERSION: str(product.version)}
 
 
 def posted_seen(form: Mapping[str, str]) -> dict[str, str]:
     """The hidden record a posted form carried, to show the form again with it."""
-    return {SEEN + name: form[SEEN + name] for name in FIELDS if SEEN + name in form}
+    return {name: form[name] for name in (*(SEEN + f for f in FIELDS), VERSION) if name in form}
 
 
-@dataclass(frozen=True, slots=True)
-class Edit:
-    """What saving the form does: the patch of the fields to change, or the fields that
-    changed elsewhere since the form was shown (then nothing is saved)."""
+class EditConflict(Exception):
+    """Fields the form changed were changed elsewhere too since it was shown: `conflicts`
+    maps each to its text now, `current` is the product as it is."""
 
-    patch: ProductPatch | None
-    conflicts: dict[str, str]
+    def __init__(self, conflicts: dict[str, str], current: Product) -> None:
+        super().__init__(conflicts)
+        self.conflicts = conflicts
+        self.current = current
 
 
-def edit(form: Mapping[str, str], data: ProductIn, current: Product) -> Edit:
-    """Compare the form (`data`, validated, and what it showed) with the product now."""
+def patch_for(form: Mapping[str, str], data: ProductIn, current: Product) -> ProductPatch | None:
+    """What saving the form changes in the product as it is now: the fields the admin
+    changed (None when none), or EditConflict when one of them changed elsewhere too."""
     now = shown(current)
     mine = shown(data.as_product(current.id))
     changed: list[str] = []
@@ -106,6 +109,8 @@ def edit(form: Mapping[str, str], data: ProductIn, current: Product) -> Edit:
         elif digest(mine[name]) != before:
             conflicts[name] = now[name]  # changed here and elsewhere
         # else: untouched here, changed elsewhere: what is there now stays
-    if conflicts or not changed:
-        return Edit(None, conflicts)
-    return Edit(ProductPatch.model_validate(data.model_dump(include=set(changed))), {})
+    if conflicts:
+        raise EditConflict(conflicts, current)
+    if not changed:
+        return None
+    return ProductPatch.model_validate(data.model_dump(include=set(changed)))

@@ -97,26 +97,42 @@ async def save_product(request: web.Request) -> web.Response:
     admin_poster(request, edit_path(pid))
     form = await read_form(request)
     values, seen = fields.posted(form), fields.posted_seen(form)
-    products = request.app[PRODUCTS]
-    current = await still_there(request, pid)
     try:
-        change = fields.edit(form, fields.product_input(values), current)
-        if change.conflicts:
-            errors = {name: _changed_meanwhile(name, v) for name, v in change.conflicts.items()}
-            return await product_page(request, current, values, errors, status=409)
-        if change.patch is None:
-            flash(request, N_("Nothing to save: no field was changed."))
-            raise web.HTTPSeeOther(location=edit_path(pid))
-        product = await products.update(pid, change.patch)
+        data = fields.product_input(values)
+        product, changed = await request.app[PRODUCTS].edit(
+            pid, lambda current: fields.patch_for(form, data, current)
+        )
     except FormErrors as exc:
+        current = await still_there(request, pid)
         return await product_page(request, current, values, exc.errors, seen=seen, status=400)
-    except Conflict as exc:  # the code is taken
-        errors = field_error(exc, fields.FIELDS, "code")
+    except fields.EditConflict as exc:
+        errors = {name: _changed_meanwhile(name, v) for name, v in exc.conflicts.items()}
+        errors["form"] = _edited_meanwhile(form.get(fields.VERSION), exc.current.version)
+        return await product_page(request, exc.current, values, errors, status=409)
+    except Conflict as exc:  # the code is taken, or the product keeps changing
+        current = await still_there(request, pid)
+        errors = field_error(exc, fields.FIELDS, "form")
         return await product_page(request, current, values, errors, seen=seen, status=409)
     except NotFound:
         raise _gone(request) from None
-    flash(request, N_("{title} is saved."), "success", title=product.title)
+    if changed:
+        flash(request, N_("{title} is saved."), "success", title=product.title)
+    else:
+        flash(request, N_("Nothing to save: no field was changed."))
     raise web.HTTPSeeOther(location=edit_path(pid))
+
+
+def _edited_meanwhile(then: str | None, now: int) -> str:
+    """Above a form with conflicts: what happened, and what saving again does."""
+    if then is None or not then.isdigit():
+        return N_(
+            "This product was changed elsewhere since you opened it: the fields changed"
+            " on both sides are marked. Save again to keep yours."
+        )
+    return N_(
+        "This product was changed elsewhere since you opened it (version {then}, now"
+        " {now}): the fields changed on both sides are marked. Save again to keep yours."
+    ).format(then=then, now=now)
 
 
 def _changed_meanwhile(name: str, now: str) -> str:

@@ -17,7 +17,7 @@ from pymongo.errors import DuplicateKeyError
 from shop.models.listing import Page
 from shop.models.products import LOW_STOCK, CategoryCount, Product, ProductQuery
 from shop.models.search import fold
-from shop.store.base import DuplicateKey, ThumbnailsChanged
+from shop.store.base import DuplicateKey, ThumbnailsChanged, VersionChanged
 from shop.store.mongo import docs
 from shop.store.mongo.docs import Doc
 
@@ -99,6 +99,7 @@ class MongoProducts:
         changes: Mapping[str, Any],
         *,
         if_thumbnails: Sequence[str] | None = None,
+        if_version: int | None = None,
     ) -> Product | None:
         fields: Doc = {name: changes[name] for name in docs.PRODUCT_FIELDS if name in changes}
         if "thumbnails" in changes:
@@ -109,6 +110,8 @@ class MongoProducts:
         if if_thumbnails is not None:
             # An array matches an equal array only: same URLs, same order.
             match["thumbnails"] = list(if_thumbnails)
+        if if_version is not None:
+            match["version"] = if_version
         if not fields:  # an empty $set is an error; nothing to change is a read
             doc = await self._products.find_one(match)
         else:
@@ -122,8 +125,8 @@ class MongoProducts:
             except DuplicateKeyError:
                 raise DuplicateKey("code") from None
         if doc is None:
-            if if_thumbnails is not None and await self.get(pid) is not None:
-                raise ThumbnailsChanged(pid)
+            if len(match) > 1:  # a condition failed, or the product is gone
+                _why_unchanged(await self.get(pid), if_thumbnails, if_version)
             return None
         if fields and any(name in changes for name in _TEXT_FIELDS):
             await _reindex(self._products, doc)
@@ -139,6 +142,20 @@ class MongoProducts:
             {"$pull": {"products": {"product": product_id}}, "$inc": docs.BUMP},
         )
         return True
+
+
+def _why_unchanged(
+    current: Product | None, if_thumbnails: Sequence[str] | None, if_version: int | None
+) -> None:
+    """Raise what a conditional update that matched nothing met (nothing when the product
+    is gone): other thumbnails than expected, else another version."""
+    if current is None:
+        return
+    if if_thumbnails is not None and (
+        if_version is None or current.thumbnails != tuple(if_thumbnails)
+    ):
+        raise ThumbnailsChanged(current.id)
+    raise VersionChanged(current.id)
 
 
 def _match(query: ProductQuery) -> Doc:
