@@ -84,8 +84,8 @@ class BackOffice:
     async def get_product(self, pid: str) -> dict[str, Any]:
         return await success(await self.client.get(f"/api/products/{pid}"))
 
-    async def edit(self, pid: str, **changes: str) -> ClientResponse:
-        """Save the product form as shown now, with these fields changed."""
+    async def open_form(self, pid: str) -> dict[str, str]:
+        """The product form's fields as its page shows them now, hidden record included."""
         html = await self.page(f"/admin/products/{pid}")
         shown = await self.get_product(pid)
         values = form_fields(
@@ -97,7 +97,17 @@ class BackOffice:
             status="true" if shown["status"] else "",
             description=shown["description"],
         )
-        return await self.post(f"/admin/products/{pid}", {**values, **seen(html), **changes})
+        return {**values, **seen(html)}
+
+    async def save(
+        self, pid: str, opened: dict[str, str], *, token: str | None = None, **changes: str
+    ) -> ClientResponse:
+        """Post a form opened earlier, with these fields changed."""
+        return await self.post(f"/admin/products/{pid}", {**opened, **changes}, token=token)
+
+    async def edit(self, pid: str, **changes: str) -> ClientResponse:
+        """Save the product form as shown now, with these fields changed."""
+        return await self.save(pid, await self.open_form(pid), **changes)
 
     async def upload(
         self,

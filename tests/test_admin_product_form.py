@@ -136,15 +136,10 @@ async def test_saving_an_unchanged_form_says_there_was_nothing_to_save(
 async def test_a_field_changed_elsewhere_meanwhile_is_kept_when_the_form_did_not_touch_it(
     office: BackOffice,
 ) -> None:
-    product = await office.product(stock=10)
-    pid = product["_id"]
-    html = await office.page(f"/admin/products/{pid}")
+    pid = (await office.product(stock=10))["_id"]
+    opened = await office.open_form(pid)
     await office.client.put(f"/api/products/{pid}", json={"stock": 7})  # a purchase, say
-    fields = form_fields(
-        title="Renamed", code=product["code"], price="12.50", stock="10", description=""
-    )
-    fields["description"] = product["description"]
-    assert location(await office.post(f"/admin/products/{pid}", {**fields, **seen(html)}))
+    assert location(await office.save(pid, opened, title="Renamed"))
     after = await office.get_product(pid)
     assert (after["title"], after["stock"]) == ("Renamed", 7)
 
@@ -152,13 +147,10 @@ async def test_a_field_changed_elsewhere_meanwhile_is_kept_when_the_form_did_not
 async def test_a_field_changed_both_here_and_elsewhere_is_a_conflict_until_saved_again(
     office: BackOffice,
 ) -> None:
-    product = await office.product(stock=10)
-    pid = product["_id"]
-    html = await office.page(f"/admin/products/{pid}")
+    pid = (await office.product(stock=10))["_id"]
+    opened = await office.open_form(pid)
     await office.client.put(f"/api/products/{pid}", json={"stock": 7})
-    fields = form_fields(code=product["code"], price="12.50", stock="20")
-    fields["description"] = product["description"]
-    response = await office.post(f"/admin/products/{pid}", {**fields, **seen(html)})
+    response = await office.save(pid, opened, stock="20")
     conflict = await response.text()
     assert response.status == 409
     assert field_errors(conflict) == {
@@ -168,7 +160,7 @@ async def test_a_field_changed_both_here_and_elsewhere_is_a_conflict_until_saved
     assert 'name="stock" type="text" value="20"' in conflict  # the admin's value stays
     assert (await office.get_product(pid))["stock"] == 7
 
-    again = await office.post(f"/admin/products/{pid}", {**fields, **seen(conflict)})
+    again = await office.save(pid, {**opened, **seen(conflict)}, stock="20")
     assert location(again) == f"/admin/products/{pid}"
     assert (await office.get_product(pid))["stock"] == 20
 
@@ -178,23 +170,18 @@ async def test_two_admins_saving_the_same_field_at_once_never_lose_one_silently(
 ) -> None:
     other = BackOffice(await new_browser())
     await Auth(other.client).admin()
-    product = await office.product(stock=10)
-    pid = product["_id"]
-    forms = []
-    for admin, stock in ((office, "20"), (other, "30")):
-        html = await admin.page(f"/admin/products/{pid}")
-        fields = form_fields(code=product["code"], price="12.50", stock=stock)
-        fields["description"] = product["description"]
-        forms.append((admin, {**fields, **seen(html)}, await admin.token()))
+    pid = (await office.product(stock=10))["_id"]
+    forms = [
+        (admin, await admin.open_form(pid), await admin.token(), stock)
+        for admin, stock in ((office, "20"), (other, "30"))
+    ]
     # Both read the product at version 1; only one write may be made on that reading.
     answers = await asyncio.gather(
-        *(admin.post(f"/admin/products/{pid}", data, token=t) for admin, data, t in forms)
+        *(admin.save(pid, opened, token=t, stock=stock) for admin, opened, t, stock in forms)
     )
     assert sorted(answer.status for answer in answers) == [303, 409]
     [saved] = [
-        data["stock"]
-        for (_, data, _), answer in zip(forms, answers, strict=True)
-        if answer.status == 303
+        stock for (*_, stock), answer in zip(forms, answers, strict=True) if answer.status == 303
     ]
     assert (await office.get_product(pid))["stock"] == int(saved)
 
@@ -202,17 +189,15 @@ async def test_two_admins_saving_the_same_field_at_once_never_lose_one_silently(
 async def test_a_form_refused_for_a_mistake_still_knows_what_the_admin_first_saw(
     office: BackOffice,
 ) -> None:
-    product = await office.product(stock=10)
-    pid = product["_id"]
-    html = await office.page(f"/admin/products/{pid}")
+    pid = (await office.product(stock=10))["_id"]
+    opened = await office.open_form(pid)
     await office.client.put(f"/api/products/{pid}", json={"stock": 7})
-    fields = form_fields(code=product["code"], price="0", stock="20")
-    fields["description"] = product["description"]
-    refused = await office.post(f"/admin/products/{pid}", {**fields, **seen(html)})
+    refused = await office.save(pid, opened, price="0", stock="20")
     assert refused.status == 400
-    assert seen(await refused.text()) == seen(html)
-    fields["price"] = "12.50"  # the mistake fixed: the stock changed meanwhile still shows
-    response = await office.post(f"/admin/products/{pid}", {**fields, **seen(html)})
+    record = {name: value for name, value in opened.items() if name.startswith("seen_")}
+    assert seen(await refused.text()) == record
+    # The mistake fixed: the stock changed meanwhile is still caught.
+    response = await office.save(pid, opened, stock="20")
     assert response.status == 409
     assert (await office.get_product(pid))["stock"] == 7
 
@@ -231,12 +216,10 @@ async def test_an_edit_is_refused_with_the_same_messages(office: BackOffice) -> 
 async def test_editing_a_product_deleted_meanwhile_goes_back_to_the_list(
     office: BackOffice,
 ) -> None:
-    product = await office.product()
-    html = await office.page(f"/admin/products/{product['_id']}")
-    await office.client.delete(f"/api/products/{product['_id']}")
-    response = await office.post(
-        f"/admin/products/{product['_id']}", {**form_fields(), **seen(html)}
-    )
+    pid = (await office.product())["_id"]
+    opened = await office.open_form(pid)
+    await office.client.delete(f"/api/products/{pid}")
+    response = await office.save(pid, opened, title="Gone")
     assert location(response) == "/admin/products"
     assert "That product was deleted meanwhile." in await office.flashes()
 
