@@ -30,4 +30,5 @@ class Page[T]:
 
     def map[U](self, convert: Callable[[T], U]) -> Page[U]:
         """The same page with each item converted (into what the API sends)."""
-        return Page([convert(item) for item in self.items], self.total, self.page, self.limit)
+        items = [convert(item) for item in self.items]
+        return Page(items, self.total, self.page, self.limit, exact=self.exact)

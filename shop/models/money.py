@@ -50,6 +50,11 @@ def to_cents(value: object) -> Cents:
     return int(value * 100)
 
 
+def to_text(cents: Cents) -> str:
+    """Cents as the plain decimal a form field holds ("12.50"), which from_text reads back."""
+    return f"{Decimal(cents) / 100:.2f}"
+
+
 def from_text(raw: str) -> Decimal | str:
     """A form's decimal text as a number, or the text itself for the model to refuse.
 

@@ -74,9 +74,11 @@ class ProductQuery:
     """A parsed product listing request; every filter combines with the others.
 
     `words` are normalised search prefixes (`shop.models.search.query_words`); `available`
-    True keeps products on sale and in stock, False the others; `include_hidden` False
-    leaves out products whose `status` is false (what shoppers see); `nothing` says the
-    filters contradict each other (two categories), so no product matches.
+    True keeps products on sale and in stock, False the others; `on_sale` keeps those
+    whose `status` is that value (with `available` False: sold out, on sale but none
+    left); `include_hidden` False leaves out products whose `status` is false (what
+    shoppers see); `nothing` says the filters contradict each other (two categories), so
+    no product matches.
     """
 
     limit: int = 10
@@ -88,6 +90,7 @@ class ProductQuery:
     low_stock: bool = False
     include_hidden: bool = True
     nothing: bool = False
+    on_sale: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +150,20 @@ class ProductIn(Input):
     stock: Stock
     category: Category
     thumbnails: Thumbnails = []
+
+    def as_product(self, pid: str) -> Product:
+        """The product these fields describe, with the id `pid`."""
+        return Product(
+            id=pid,
+            title=self.title,
+            description=self.description,
+            code=self.code,
+            price_cents=self.price,
+            status=self.status,
+            stock=self.stock,
+            category=self.category,
+            thumbnails=tuple(self.thumbnails),
+        )
 
 
 def _patch_schema(schema: dict[str, Any]) -> None:

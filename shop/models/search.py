@@ -1,11 +1,11 @@
-"""The catalogue's text search, the same on every store.
+"""Text search, the same on every store: the catalogue's, and the back office's accounts.
 
 A product is found by the words of its title, description and code, normalised (accents
 removed, case folded, split on anything that is not a letter or digit). A query matches
 when each of its words is the start of one of the product's words: `azu caf` finds
 "Azúcar para café". The stores keep each product's normalised words and look the
 prefixes up in an index, so a search never scans the catalogue; its total counts up to
-COUNT_LIMIT matches.
+COUNT_LIMIT matches. An account is found the same way by the words of its names and email.
 """
 
 from __future__ import annotations
@@ -40,6 +40,12 @@ def words(*texts: str) -> list[str]:
 
 def product_words(title: str, description: str, code: str) -> list[str]:
     return words(title, description, code)
+
+
+def user_words(first_name: str, last_name: str, email: str) -> list[str]:
+    """What finds an account: its names and the parts of its email ("ana.paz@x.com" is
+    found by "ana", "paz" or "x")."""
+    return words(first_name, last_name, email)
 
 
 def sort_key(title: str) -> str:

@@ -73,10 +73,34 @@ class ImageService:
     async def remove(self, pid: str, index: int) -> Product:
         """Remove the product's `index`th thumbnail (from 0), and its files if uploaded."""
 
-        def edit(thumbnails: tuple[str, ...]) -> tuple[str, ...]:
+        def position(thumbnails: tuple[str, ...]) -> int:
             if not 0 <= index < len(thumbnails):
                 raise NotFound(N_("image {n} of product {pid} not found"), n=index, pid=pid)
-            return thumbnails[:index] + thumbnails[index + 1 :]
+            return index
+
+        return await self._remove(pid, position)
+
+    async def remove_url(self, pid: str, url: str) -> Product:
+        """Remove the thumbnail `url` (its first listing) wherever it is when the change is
+        made: a page's button names the image it showed, which other changes may move."""
+        return await self._remove(pid, lambda thumbnails: _position_of(thumbnails, url, pid))
+
+    async def move(self, pid: str, url: str, offset: int) -> Product:
+        """Move the thumbnail `url` by `offset` places (-1: one earlier), within the list."""
+
+        def edit(thumbnails: tuple[str, ...]) -> tuple[str, ...]:
+            start = _position_of(thumbnails, url, pid)
+            end = min(max(start + offset, 0), len(thumbnails) - 1)
+            rest = thumbnails[:start] + thumbnails[start + 1 :]
+            return (*rest[:end], url, *rest[end:])
+
+        product, _ = await self._change(pid, edit)
+        return product
+
+    async def _remove(self, pid: str, position: Callable[[tuple[str, ...]], int]) -> Product:
+        def edit(thumbnails: tuple[str, ...]) -> tuple[str, ...]:
+            at = position(thumbnails)
+            return thumbnails[:at] + thumbnails[at + 1 :]
 
         product, before = await self._change(pid, edit)
         await forget_files(self._store, pid, before, product.thumbnails)
@@ -145,6 +169,12 @@ class ImageService:
             )
             return product, current.thumbnails
         raise Conflict(N_("thumbnails: the product's images keep changing; try again"))
+
+
+def _position_of(thumbnails: tuple[str, ...], url: str, pid: str) -> int:
+    if url not in thumbnails:
+        raise NotFound(N_("image {url} of product {pid} not found"), url=url, pid=pid)
+    return thumbnails.index(url)
 
 
 def _append(thumbnails: tuple[str, ...], url: str) -> tuple[str, ...]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from shop.errors import Conflict, NotFound
+from shop.i18n import N_
 from shop.models import answers
 from shop.models.answers import plain
 from shop.models.listing import Page
@@ -13,7 +15,11 @@ from shop.models.users import User
 from shop.service.events import Events, product_event
 from shop.service.ids import new_id
 from shop.service.images import check_thumbnails, forget_files, forget_product_files
-from shop.store.base import DuplicateKey, Store, ThumbnailsChanged
+from shop.store.base import DuplicateKey, Store, ThumbnailsChanged, VersionChanged
+
+# An edit whose compare-and-set lost to another write tries again on the product as it is
+# then; each loss means another write went through, so this is rarely reached.
+EDIT_ATTEMPTS = 5
 
 
 class ProductService:
@@ -41,17 +47,7 @@ class ProductService:
 
     async def create(self, data: ProductIn) -> Product:
         check_thumbnails((), data.thumbnails)
-        product = Product(
-            id=new_id(),
-            title=data.title,
-            description=data.description,
-            code=data.code,
-            price_cents=data.price,
-            status=data.status,
-            stock=data.stock,
-            category=data.category,
-            thumbnails=tuple(data.thumbnails),
-        )
+        product = data.as_product(new_id())
         try:
             await self._store.products.insert(product)
         except DuplicateKey:
@@ -61,7 +57,11 @@ class ProductService:
         self._events.publish_products(product_event("created", plain(answers.Product.of(product))))
         return product
 
-    async def update(self, pid: str, patch: ProductPatch) -> Product:
+    async def update(
+        self, pid: str, patch: ProductPatch, *, if_version: int | None = None
+    ) -> Product:
+        """Apply `patch`; with `if_version`, only while the product is at that version
+        (else the store's VersionChanged)."""
         before: tuple[str, ...] | None = None
         if patch.thumbnails is not None:
             # New thumbnails may keep the product's uploads but point at no other /media
@@ -69,7 +69,9 @@ class ProductService:
             before = (await self.get(pid)).thumbnails
             check_thumbnails(before, patch.thumbnails)
         try:
-            product = await self._store.products.update(pid, patch.changes(), if_thumbnails=before)
+            product = await self._store.products.update(
+                pid, patch.changes(), if_thumbnails=before, if_version=if_version
+            )
         except DuplicateKey:
             raise Conflict(
                 "code: a product with code {code!r} already exists", code=patch.code
@@ -84,6 +86,24 @@ class ProductService:
         if before is not None:
             await forget_files(self._store, pid, before, product.thumbnails)
         return product
+
+    async def edit(
+        self, pid: str, decide: Callable[[Product], ProductPatch | None]
+    ) -> tuple[Product, bool]:
+        """Change the product by the patch `decide` makes of it as it is now, written only
+        while the product is still at that version: when another write came first,
+        `decide` sees the product again. `decide` answers None when there is nothing to
+        change (or raises to refuse the edit). The product after, and whether it changed."""
+        for _ in range(EDIT_ATTEMPTS):
+            current = await self.get(pid)
+            patch = decide(current)
+            if patch is None:
+                return current, False
+            try:
+                return await self.update(pid, patch, if_version=current.version), True
+            except VersionChanged:
+                continue
+        raise Conflict(N_("the product keeps changing: try again in a moment"))
 
     async def delete(self, pid: str) -> None:
         if not await self._store.products.delete(pid):

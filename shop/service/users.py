@@ -6,6 +6,8 @@ every session, every API token and every open socket of the user at once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pydantic import TypeAdapter, ValidationError
 
 from shop.errors import Conflict, Forbidden, NotFound, Unauthorized, invalid
@@ -76,7 +78,11 @@ class UserService:
             raise NotFound("user {uid} not found", uid=uid)
         return user
 
-    async def list(self, limit: int, page: int) -> Page[User]:
+    async def list(self, limit: int, page: int, words: Sequence[str] = ()) -> Page[User]:
+        """Accounts by creation order; with `words` (shop.models.search.query_words), those
+        found by them: each word starts a word of the names or the email."""
+        if words:
+            return await self._store.users.search(words, limit, page)
         return await self._store.users.list(limit, page)
 
     async def delete(self, actor: User, uid: str) -> None:

@@ -54,6 +54,10 @@ class ThumbnailsChanged(StoreError):
     """A conditional product update found other thumbnails than the caller expected."""
 
 
+class VersionChanged(StoreError):
+    """A conditional product update found the product at another version than expected."""
+
+
 class MissingCart(StoreError):
     """An operation named a cart that does not exist."""
 

@@ -143,9 +143,12 @@ class CatalogueCache:
         changes: Mapping[str, Any],
         *,
         if_thumbnails: Sequence[str] | None = None,
+        if_version: int | None = None,
     ) -> Product | None:
         try:
-            return await self._store.update(pid, changes, if_thumbnails=if_thumbnails)
+            return await self._store.update(
+                pid, changes, if_thumbnails=if_thumbnails, if_version=if_version
+            )
         finally:
             self.changed([pid])
 

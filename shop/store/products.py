@@ -28,12 +28,14 @@ class ProductStore(Protocol):
         changes: Mapping[str, Any],
         *,
         if_thumbnails: Sequence[str] | None = None,
+        if_version: int | None = None,
     ) -> Product | None:
         """Apply the given fields (Product's names) atomically; None if the id is unknown.
 
-        Raise DuplicateKey("code") when the new code is taken, and ThumbnailsChanged when
-        `if_thumbnails` is given and the product's thumbnails are no longer exactly those
-        (checked in the same atomic step: a compare-and-set of the image list).
+        Raise DuplicateKey("code") when the new code is taken, ThumbnailsChanged when
+        `if_thumbnails` is given and the product's thumbnails are no longer exactly those,
+        and VersionChanged when `if_version` is given and the product is at another
+        version (each checked in the same atomic step: a compare-and-set).
         """
 
     async def delete(self, pid: str) -> bool:

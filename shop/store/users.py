@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from shop.models.listing import Page
@@ -18,6 +19,11 @@ class UserStore(Protocol):
 
     async def list(self, limit: int, page: int) -> Page[User]:
         """Users ordered by id (creation order)."""
+
+    async def search(self, words: Sequence[str], limit: int, page: int) -> Page[User]:
+        """Like `list`, only the users each of whose `words` (normalised prefixes,
+        `shop.models.search.query_words`) starts a word of their names or email; found
+        through an index of those words, never by scanning the accounts."""
 
     async def delete(self, uid: str) -> bool:
         """Delete the user, their carts, sessions and tokens; False if unknown.

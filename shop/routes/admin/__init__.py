@@ -5,6 +5,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from shop.routes.admin import home
+from shop.routes.admin import home, product_images, product_pages, products, users
 
-routes: list[web.AbstractRouteDef] = [*home.routes]
+# /admin/products/new before /admin/products/{pid}: routes match in this order.
+routes: list[web.AbstractRouteDef] = [
+    *home.routes,
+    *products.routes,
+    *product_pages.routes,
+    *product_images.routes,
+    *users.routes,
+]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from bson import ObjectId
+from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import (
     AutoReconnect,
@@ -19,7 +20,7 @@ from pymongo.errors import (
 )
 
 from shop.models.products import Product
-from shop.models.search import product_words, sort_key
+from shop.models.search import product_words, sort_key, user_words
 from shop.models.users import Role, User
 from shop.store.base import StoreUnavailable
 
@@ -137,6 +138,7 @@ def user_doc(user: User) -> Doc:
         "role": str(user.role),
         "cart": ObjectId(user.cart) if user.cart is not None else None,
         "password_hash": user.password_hash,
+        "search": user_words(user.first_name, user.last_name, user.email),
     }
 
 
@@ -151,3 +153,21 @@ def user(doc: Doc) -> User:
         cart=str_id(doc["cart"]),
         password_hash=doc["password_hash"],
     )
+
+
+async def in_batches(
+    collection: AsyncCollection[Doc], updates: AsyncIterator[UpdateOne], batch: int = 1000
+) -> None:
+    """Apply start-up conversions in unordered batches.
+
+    Each update is conditional on the fields it was computed from, so two processes
+    starting at once (or a start interrupted halfway) change each document once.
+    """
+    pending: list[UpdateOne] = []
+    async for update in updates:
+        pending.append(update)
+        if len(pending) >= batch:
+            await collection.bulk_write(pending, ordered=False)
+            pending = []
+    if pending:
+        await collection.bulk_write(pending, ordered=False)

@@ -17,7 +17,7 @@ from pymongo.errors import DuplicateKeyError
 from shop.models.listing import Page
 from shop.models.products import LOW_STOCK, CategoryCount, Product, ProductQuery
 from shop.models.search import COUNT_LIMIT, fold
-from shop.store.base import DuplicateKey, ThumbnailsChanged
+from shop.store.base import DuplicateKey, ThumbnailsChanged, VersionChanged
 from shop.store.mongo import docs
 from shop.store.mongo.docs import Doc
 
@@ -105,6 +105,7 @@ class MongoProducts:
         changes: Mapping[str, Any],
         *,
         if_thumbnails: Sequence[str] | None = None,
+        if_version: int | None = None,
     ) -> Product | None:
         fields: Doc = {name: changes[name] for name in docs.PRODUCT_FIELDS if name in changes}
         if "thumbnails" in changes:
@@ -115,6 +116,8 @@ class MongoProducts:
         if if_thumbnails is not None:
             # An array matches an equal array only: same URLs, same order.
             match["thumbnails"] = list(if_thumbnails)
+        if if_version is not None:
+            match["version"] = if_version
         if not fields:  # an empty $set is an error; nothing to change is a read
             doc = await self._products.find_one(match)
         else:
@@ -128,8 +131,8 @@ class MongoProducts:
             except DuplicateKeyError:
                 raise DuplicateKey("code") from None
         if doc is None:
-            if if_thumbnails is not None and await self.get(pid) is not None:
-                raise ThumbnailsChanged(pid)
+            if len(match) > 1:  # a condition failed, or the product is gone
+                _why_unchanged(await self.get(pid), if_thumbnails, if_version)
             return None
         if fields and any(name in changes for name in _TEXT_FIELDS):
             await _reindex(self._products, doc)
@@ -151,6 +154,20 @@ async def _nothing() -> list[Doc]:
     return []
 
 
+def _why_unchanged(
+    current: Product | None, if_thumbnails: Sequence[str] | None, if_version: int | None
+) -> None:
+    """Raise what a conditional update that matched nothing met (nothing when the product
+    is gone): other thumbnails than expected, else another version."""
+    if current is None:
+        return
+    if if_thumbnails is not None and (
+        if_version is None or current.thumbnails != tuple(if_thumbnails)
+    ):
+        raise ThumbnailsChanged(current.id)
+    raise VersionChanged(current.id)
+
+
 def _match(query: ProductQuery) -> Doc:
     """The filter of a listing; every part combines with the others."""
     conditions: list[Doc] = []
@@ -162,6 +179,8 @@ def _match(query: ProductQuery) -> Doc:
         conditions.append({"status": True, "stock": {"$gt": 0}})
     elif query.available is False:
         conditions.append({"$or": [{"status": False}, {"stock": 0}]})
+    if query.on_sale is not None:
+        conditions.append({"status": query.on_sale})
     if query.low_stock:
         conditions.append({"stock": {"$lte": LOW_STOCK}})
     # Query words are normalised to letters and digits; escaped all the same.
@@ -194,7 +213,7 @@ async def index_words(products: AsyncCollection[Doc]) -> None:
             fields = docs.search_fields(text["title"], text["description"], text["code"])
             yield UpdateOne({"_id": doc["_id"], **text}, {"$set": fields})
 
-    await _in_batches(products, updates())
+    await docs.in_batches(products, updates())
 
 
 async def convert_prices(products: AsyncCollection[Doc]) -> None:
@@ -208,22 +227,4 @@ async def convert_prices(products: AsyncCollection[Doc]) -> None:
                 {"$set": {"price_cents": cents}, "$unset": {"price": ""}},
             )
 
-    await _in_batches(products, updates())
-
-
-async def _in_batches(
-    products: AsyncCollection[Doc], updates: AsyncIterator[UpdateOne], batch: int = 1000
-) -> None:
-    """Apply start-up conversions in unordered batches.
-
-    Each update is conditional on the fields it was computed from, so two processes
-    starting at once (or a start interrupted halfway) change each product once.
-    """
-    pending: list[UpdateOne] = []
-    async for update in updates:
-        pending.append(update)
-        if len(pending) >= batch:
-            await products.bulk_write(pending, ordered=False)
-            pending = []
-    if pending:
-        await products.bulk_write(pending, ordered=False)
+    await docs.in_batches(products, updates())

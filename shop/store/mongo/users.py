@@ -20,14 +20,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
+from collections.abc import AsyncIterator, Sequence
 
 from bson import ObjectId
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from shop.models.listing import Page
+from shop.models.search import user_words
 from shop.models.users import Role, User
 from shop.store.base import DuplicateKey, LastAdmin
 from shop.store.mongo import docs
@@ -47,7 +50,11 @@ class MongoUsers:
         self._counters: AsyncCollection[Doc] = db["counters"]
 
     async def prepare(self) -> None:
-        await self._users.create_indexes([IndexModel("email", unique=True), IndexModel("role")])
+        await index_user_words(self._users)
+        # "search" is multikey: each query word is an anchored prefix regex on it.
+        await self._users.create_indexes(
+            [IndexModel("email", unique=True), IndexModel("role"), IndexModel("search")]
+        )
         # The first start counts the admins; later starts never overwrite a live count.
         admins = await self._users.count_documents({"role": ADMIN_ROLE})
         # DuplicateKeyError: another process starting at the same moment created it.
@@ -71,10 +78,19 @@ class MongoUsers:
         return docs.user(doc) if doc else None
 
     async def list(self, limit: int, page: int) -> Page[User]:
-        cursor = self._users.find().sort("_id", ASCENDING).skip((page - 1) * limit).limit(limit)
-        found, total = await asyncio.gather(
-            cursor.to_list(), self._users.estimated_document_count()
+        return await self.search((), limit, page)
+
+    async def search(self, words: Sequence[str], limit: int, page: int) -> Page[User]:
+        # Words are normalised to letters and digits; escaped all the same.
+        match: Doc = {"$and": [{"search": {"$regex": f"^{re.escape(w)}"}} for w in words]}
+        match = match if words else {}
+        cursor = self._users.find(match).sort("_id", ASCENDING)
+        cursor = cursor.skip((page - 1) * limit).limit(limit)
+        # Every account: the total from collection metadata, not a count of documents.
+        count = (
+            self._users.count_documents(match) if match else self._users.estimated_document_count()
         )
+        found, total = await asyncio.gather(cursor.to_list(), count)
         return Page(items=[docs.user(doc) for doc in found], total=total, page=page, limit=limit)
 
     async def delete(self, uid: str) -> bool:
@@ -147,3 +163,16 @@ class MongoUsers:
     async def _set(self, uid: str, fields: Doc) -> bool:
         result = await self._users.update_one({"_id": ObjectId(uid)}, {"$set": fields})
         return result.matched_count == 1
+
+
+async def index_user_words(users: AsyncCollection[Doc]) -> None:
+    """Give accounts written before the back office's search their search words."""
+    fields = ("first_name", "last_name", "email")
+
+    async def updates() -> AsyncIterator[UpdateOne]:
+        async for doc in users.find({"search": {"$exists": False}}, dict.fromkeys(fields, 1)):
+            text = {name: doc[name] for name in fields}
+            words = user_words(*text.values())
+            yield UpdateOne({"_id": doc["_id"], **text}, {"$set": {"search": words}})
+
+    await docs.in_batches(users, updates())

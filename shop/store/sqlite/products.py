@@ -10,7 +10,7 @@ from typing import Any
 from shop.models.listing import Page
 from shop.models.products import LOW_STOCK, CategoryCount, Product, ProductQuery
 from shop.models.search import COUNT_LIMIT, fold, prefix_end, product_words, sort_key
-from shop.store.base import ThumbnailsChanged
+from shop.store.base import ThumbnailsChanged, VersionChanged
 from shop.store.sqlite import rows
 from shop.store.sqlite.engine import Engine, snapshot
 
@@ -130,6 +130,7 @@ class SQLiteProducts:
         changes: Mapping[str, Any],
         *,
         if_thumbnails: Sequence[str] | None = None,
+        if_version: int | None = None,
     ) -> Product | None:
         params = {name: changes.get(name) for name in _FIELDS}
         category, thumbnails = changes.get("category"), changes.get("thumbnails")
@@ -139,13 +140,18 @@ class SQLiteProducts:
         reindex = not _TEXT_FIELDS.isdisjoint(changes)
 
         def job(db: sqlite3.Connection) -> Product | None:
-            if if_thumbnails is not None:
-                # Compared as lists, inside the write transaction: nothing changes between.
-                row = db.execute("SELECT thumbnails FROM products WHERE id = ?", (pid,)).fetchone()
+            if if_thumbnails is not None or if_version is not None:
+                # Compared inside the write transaction: nothing changes between.
+                sql = "SELECT thumbnails, version FROM products WHERE id = ?"
+                row = db.execute(sql, (pid,)).fetchone()
                 if row is None:
                     return None
-                if json.loads(row["thumbnails"]) != list(if_thumbnails):
+                if if_thumbnails is not None and json.loads(row["thumbnails"]) != list(
+                    if_thumbnails
+                ):
                     raise ThumbnailsChanged(pid)
+                if if_version is not None and row["version"] != if_version:
+                    raise VersionChanged(pid)
             # No column is nullable, so NULL means "not given": one static statement
             # changes exactly the given fields.
             with rows.unique_fields():
@@ -260,6 +266,9 @@ def _where(query: ProductQuery, words: Sequence[str] | None = None) -> tuple[str
         clauses.append("status = 1 AND stock > 0")
     elif query.available is False:
         clauses.append("(status = 0 OR stock = 0)")
+    if query.on_sale is not None:
+        clauses.append("status = :on_sale")
+        params["on_sale"] = int(query.on_sale)
     if query.low_stock:
         clauses.append("stock <= :low_stock")
         params["low_stock"] = LOW_STOCK
@@ -279,7 +288,7 @@ def _count(db: sqlite3.Connection, key: str) -> int:
 def _total(db: sqlite3.Connection, query: ProductQuery, where: str, params: dict[str, Any]) -> int:
     """How many products match: from the trigger-kept counters when one holds the answer,
     else counted."""
-    plain = not query.low_stock
+    plain = not query.low_stock and query.on_sale is None
     visible = "" if query.include_hidden else "visible:"
     if plain and query.available is None and query.category is None:
         return _count(db, "all" if query.include_hidden else "visible")

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from shop.models.products import Product
+from shop.models.search import prefix_end
 from shop.models.users import Role, User
 from shop.store.base import DuplicateKey
 
@@ -98,3 +99,22 @@ def one_user(sql: str, *params: object) -> Callable[[sqlite3.Connection], User |
         return user(row) if row else None
 
     return job
+
+
+# The word indexes a search walks: table -> the column naming the record it indexes.
+_WORD_INDEXES = {"product_words": "product_id", "user_words": "user_id"}
+
+
+def word_matches(index: str, words: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+    """WHERE clauses keeping the records each of whose `words` starts one of their words
+    in the `index` table (a range scan of it per word), and their bound parameters."""
+    column = _WORD_INDEXES[index]
+    clauses: list[str] = []
+    params: dict[str, str] = {}
+    for n, word in enumerate(words):
+        # Only constant names are formatted in; the words are bound parameters.
+        clauses.append(
+            f"id IN (SELECT {column} FROM {index} WHERE word >= :w{n} AND word < :e{n})"  # noqa: S608
+        )
+        params[f"w{n}"], params[f"e{n}"] = word, prefix_end(word)
+    return clauses, params

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 
 from shop.models.listing import Page
+from shop.models.search import user_words
 from shop.models.users import Role, User
 from shop.store.base import LastAdmin
 from shop.store.sqlite import rows
@@ -26,6 +28,11 @@ class SQLiteUsers:
                         *(str(user.role), user.cart, user.password_hash),
                     ),
                 )
+            found_by = user_words(user.first_name, user.last_name, user.email)
+            db.executemany(
+                "INSERT INTO user_words (word, user_id) VALUES (?, ?)",
+                [(word, user.id) for word in found_by],
+            )
 
         await self._engine.write(job)
 
@@ -37,13 +44,20 @@ class SQLiteUsers:
         return await self._engine.read(rows.one_user(sql, email))
 
     async def list(self, limit: int, page: int) -> Page[User]:
+        return await self.search((), limit, page)
+
+    async def search(self, words: Sequence[str], limit: int, page: int) -> Page[User]:
+        clauses, params = rows.word_matches("user_words", words)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        select = f"SELECT * FROM users {where} ORDER BY id LIMIT :limit OFFSET :offset"  # noqa: S608
+        count = f"SELECT count(*) FROM users {where}"  # noqa: S608
+        paged = {**params, "limit": limit, "offset": (page - 1) * limit}
+
         def job(db: sqlite3.Connection) -> Page[User]:
             with snapshot(db):
-                found = db.execute(
-                    "SELECT * FROM users ORDER BY id LIMIT ? OFFSET ?", (limit, (page - 1) * limit)
-                )
+                found = db.execute(select, paged)
                 items = [rows.user(row) for row in found]
-                total = db.execute("SELECT count(*) FROM users").fetchone()[0]
+                total = db.execute(count, params).fetchone()[0]
             return Page(items=items, total=total, page=page, limit=limit)
 
         return await self._engine.read(job)
