@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 SECRET_KEY_FILE = "secret.key"  # noqa: S105 (a file name, not a secret)
 MEDIA_DIR = "media"
@@ -46,6 +47,8 @@ class Settings:
     trust_forwarded: bool = False
     # Image uploads decoded and re-encoded at once (each takes a worker thread).
     image_workers: int = 2
+    # The shop's time zone (an IANA name): the back office counts sales by its days.
+    timezone: str = "UTC"
     # A test hook, never read from the environment: PyMongo monitoring listeners given to
     # the MongoDB client (the tests count round trips with a CommandListener).
     mongo_listeners: tuple[object, ...] = ()
@@ -104,6 +107,19 @@ def _flag(name: str, raw: str) -> bool:
     if value in {"", "0", "false", "no", "off"}:
         return False
     raise ConfigError(f"{name} must be 1 or 0, got {raw!r}")
+
+
+def timezone(raw: str | None) -> str:
+    """SHOP_TIMEZONE as an IANA name zoneinfo knows (`America/Argentina/Buenos_Aires`)."""
+    name = (raw or "").strip() or "UTC"
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"SHOP_TIMEZONE must be a time zone name like America/Argentina/Buenos_Aires"
+            f" or UTC, got {raw!r}"
+        ) from None
+    return name
 
 
 def public_url(raw: str | None) -> str | None:
@@ -197,6 +213,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         https=_flag("SHOP_HTTPS", env.get("SHOP_HTTPS", "")),
         trust_forwarded=_flag("SHOP_TRUST_FORWARDED", env.get("SHOP_TRUST_FORWARDED", "")),
         image_workers=_count("SHOP_IMAGE_WORKERS", env.get("SHOP_IMAGE_WORKERS") or "2", 1, 64),
+        timezone=timezone(env.get("SHOP_TIMEZONE")),
         public_url=public_url(env.get("SHOP_PUBLIC_URL")),
         login_max_failures=_count(
             "SHOP_LOGIN_MAX_FAILURES", env.get("SHOP_LOGIN_MAX_FAILURES") or "5", 1, MAX_COUNT
