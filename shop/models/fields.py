@@ -63,5 +63,14 @@ Text = Annotated[Line, AfterValidator(_no_operator)]
 ObjectIdStr = Annotated[StrictStr, AfterValidator(_object_id)]
 
 
+def whole_number(raw: str) -> int | str:
+    """Typed-in digits (a form, a CSV cell) as an int; anything else stays a string for the
+    model to refuse."""
+    raw = raw.strip()
+    if raw.isascii() and raw.isdigit() and len(raw) <= 9:
+        return int(raw)
+    return raw
+
+
 class Input(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)

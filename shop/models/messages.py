@@ -59,6 +59,15 @@ TEMPLATES: dict[str, str] = {
     "body_required": "is required: send a JSON object",
     "json_object": "must be a JSON object",
     "json_syntax": "must be valid JSON ({reason})",
+    "foreign_image": "{url} is not an image uploaded to this product",
+    # Catalogue files (CSV).
+    "empty_file": "is empty: send a CSV file that starts with its header row",
+    "utf8": "must be UTF-8 text (save the file as CSV UTF-8)",
+    "csv_syntax": "is not valid CSV ({reason})",
+    "missing_column": "is a required column of the header",
+    "repeated_column": "appears twice in the header",
+    "row_cells": "has {cells} cells where the header has {columns}",
+    "duplicate_code": "repeats the code of line {line}",
     # Query strings and paths.
     "unknown_parameter": "is not an accepted parameter",
     "repeated_parameter": "may be given only once",

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from shop.errors import Forbidden, ShopError
 from shop.keys import USER
+from shop.models.fields import whole_number as whole_number  # the forms' own, kept here too
 from shop.models.messages import field_errors
 from shop.models.users import User
 from shop.security import csrf_matches
@@ -31,13 +32,18 @@ class FormErrors(Exception):
 async def read_form(request: web.Request) -> dict[str, str]:
     """The posted text fields (first value of each), once the CSRF token matches (403 if not)."""
     form = await request.post()
-    if not csrf_matches(session_of(request).get(CSRF), form.get(CSRF_FIELD)):
-        raise Forbidden("the form's security token is missing or stale: reload the page")
+    check_csrf(request, form.get(CSRF_FIELD))
     fields: dict[str, str] = {}
     for name, value in form.items():
         if isinstance(value, str):
             fields.setdefault(name, value)
     return fields
+
+
+def check_csrf(request: web.Request, given: object) -> None:
+    """403 unless `given` is this session's form token."""
+    if not csrf_matches(session_of(request).get(CSRF), given):
+        raise Forbidden("the form's security token is missing or stale: reload the page")
 
 
 def poster(request: web.Request, back: str) -> User:
@@ -60,14 +66,6 @@ def parse_form[M: BaseModel](model: type[M], values: dict[str, Any]) -> M:
         if "body" in errors:  # about the form as a whole
             errors["form"] = errors.pop("body")
         raise FormErrors(errors) from None
-
-
-def whole_number(raw: str) -> int | str:
-    """A form's digits as an int; anything else stays a string for the model to refuse."""
-    raw = raw.strip()
-    if raw.isascii() and raw.isdigit() and len(raw) <= 9:
-        return int(raw)
-    return raw
 
 
 def field_error(exc: ShopError, fields: Collection[str], default: str) -> dict[str, str]:

@@ -17,9 +17,10 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from shop.errors import Conflict, Invalid, NotFound
+from shop.errors import Conflict, Invalid, NotFound, invalid
 from shop.i18n import N_
 from shop.models.images import NAME, ImageFiles, is_media_url, uploaded
+from shop.models.messages import phrase
 from shop.models.products import MAX_THUMBNAILS, Product
 from shop.service import imaging
 from shop.service.events import Events, product_event
@@ -162,16 +163,19 @@ def _files_of(pid: str, thumbnails: Iterable[str]) -> set[str]:
     return names
 
 
-def check_thumbnails(current: Iterable[str], wanted: Iterable[str]) -> None:
-    """Refuse /media addresses among a product's new thumbnails unless the product lists
-    them already: only an upload puts an address there, so a product never lists a file
-    that is missing or that another product owns."""
+def foreign_image(current: Iterable[str], wanted: Iterable[str]) -> str | None:
+    """The first /media address among a product's new thumbnails that the product does not
+    list already (only an upload puts an address there, so a product never lists a file
+    that is missing or that another product owns); None when there is none."""
     own = set(current)
-    for url in wanted:
-        if is_media_url(url) and url not in own:
-            raise Invalid(
-                N_("thumbnails: {url} is not an image uploaded to this product"), url=url
-            )
+    return next((url for url in wanted if is_media_url(url) and url not in own), None)
+
+
+def check_thumbnails(current: Iterable[str], wanted: Iterable[str]) -> None:
+    """Refuse new thumbnails with a /media address the product does not list already."""
+    url = foreign_image(current, wanted)
+    if url is not None:
+        raise invalid({"thumbnails": phrase("foreign_image", url=url)})
 
 
 async def forget_files(

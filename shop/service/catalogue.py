@@ -1,0 +1,128 @@
+"""Catalogue files: the whole catalogue out as CSV, and a CSV file in, all of it or none.
+
+An import checks every row before it writes anything: the file's own problems (the
+product input model, repeated codes), then what needs the store (a `/media` thumbnail must
+be one of that product's own uploads, as on the API). Any problem and nothing is written.
+Then the rows are written by code: new codes are created, known ones updated, rows equal
+to their product left alone (so importing an export changes nothing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+
+from shop.errors import Invalid
+from shop.i18n import N_
+from shop.models.catalogue_file import (
+    CatalogueFile,
+    Problem,
+    Row,
+    product_row,
+    read_catalogue,
+    write_rows,
+)
+from shop.models.messages import Message, phrase, summary
+from shop.models.products import Product, Upserted
+from shop.service.events import Events
+from shop.service.ids import new_id
+from shop.service.images import foreign_image
+from shop.store.base import Store
+from shop.store.products import Progress
+
+EXPORT_BATCH = 1000
+MAX_LISTED = 1000  # problems listed in an answer; the count says how many there were
+
+
+class BadRows(Invalid):
+    """400: the file has problems (each with its line and field); nothing was imported."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        listed = problems[:MAX_LISTED]
+        fields: dict[str, str | Message] = {problem.where: problem.message for problem in listed}
+        super().__init__(
+            N_("nothing was imported: {problems}"),
+            fields=fields,
+            extra={"problems": len(problems)},
+            problems=summary(fields),
+        )
+        self.problems = list(problems)
+
+
+class CatalogueFiles:
+    def __init__(self, store: Store, events: Events) -> None:
+        self._store = store
+        self._events = events
+
+    async def export(self, progress: Progress | None = None) -> AsyncIterator[bytes]:
+        """The catalogue as CSV, a batch of products at a time; the first chunk holds the
+        header and the first batch, so a store that does not answer fails it.
+        `progress(n)` is told as each batch of n products is written."""
+        batches = self._store.products.batches(EXPORT_BATCH)
+        first = await anext(batches, [])
+        yield write_rows((product_row(product) for product in first), header=True)
+        if progress is not None:
+            progress(len(first))
+        async for batch in batches:
+            yield write_rows(product_row(product) for product in batch)
+            if progress is not None:
+                progress(len(batch))
+
+    async def import_csv(self, data: bytes, progress: Progress | None = None) -> Upserted:
+        """Create and update products from a CSV file; BadRows when any row is wrong.
+
+        `progress(n)` is told as each batch of n rows is written.
+        """
+        parsed: CatalogueFile = await asyncio.to_thread(read_catalogue, data)
+        if parsed.problems:
+            raise BadRows(parsed.problems)
+        existing = await self._store.products.find_codes([row.product.code for row in parsed.rows])
+        problems = [
+            problem
+            for row in parsed.rows
+            if (problem := _foreign_image(row, existing.get(row.product.code))) is not None
+        ]
+        if problems:
+            raise BadRows(problems)
+        products = [
+            _product(row, existing.get(row.product.code), parsed.columns) for row in parsed.rows
+        ]
+        result = await self._store.products.upsert_by_code(products, progress)
+        if result.created or result.updated:
+            # One event for the whole file: caches forget the catalogue, pages resync.
+            self._events.publish_products(
+                {"type": "products.imported", "created": result.created, "updated": result.updated}
+            )
+        return result
+
+
+def _foreign_image(row: Row, current: Product | None) -> Problem | None:
+    url = foreign_image(current.thumbnails if current else (), row.product.thumbnails)
+    if url is None:
+        return None
+    return Problem(row.line, "thumbnails", phrase("foreign_image", url=url))
+
+
+def _product(row: Row, current: Product | None, columns: frozenset[str]) -> Product:
+    """The product a row describes. A column the file leaves out (or an empty status) keeps
+    a known product's value; a new product gets the default."""
+    data = row.product
+    description, status, thumbnails = data.description, data.status, tuple(data.thumbnails)
+    if current is not None:
+        if "description" not in columns:
+            description = current.description
+        if "status" not in data.model_fields_set:
+            status = current.status
+        if "thumbnails" not in columns:
+            thumbnails = current.thumbnails
+    return Product(
+        id=current.id if current is not None else new_id(),
+        title=data.title,
+        description=description,
+        code=data.code,
+        price_cents=data.price,
+        status=status,
+        stock=data.stock,
+        category=data.category,
+        thumbnails=thumbnails,
+    )
