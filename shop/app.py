@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,11 +13,13 @@ from shop.bodies import body_middleware
 from shop.errors import error_middleware
 from shop.keys import (
     CARTS,
+    CATALOGUE,
     HUB,
     IMAGES,
     ORDERS,
     PASSWORDS,
     PRODUCTS,
+    REPORTS,
     SETTINGS,
     STORE,
     THROTTLE,
@@ -24,9 +27,11 @@ from shop.keys import (
     USERS,
 )
 from shop.middlewares import access_log_middleware, add_security_headers
+from shop.models.products import ProductQuery
 from shop.realtime import Hub
 from shop.routes import (
     api_carts,
+    api_catalogue,
     api_images,
     api_orders,
     api_products,
@@ -43,9 +48,11 @@ from shop.routing import serve_trailing_slashes
 from shop.security import PasswordHasher, origin_middleware, purge_throttle_windows
 from shop.server import use_shop_handler
 from shop.service.carts import CartService
+from shop.service.catalogue import CatalogueFiles
 from shop.service.images import ImageService
 from shop.service.orders import OrderService
 from shop.service.products import ProductService
+from shop.service.reports import ReportService
 from shop.service.throttle import Limits, Throttle
 from shop.service.tokens import TokenService, TokenUsage
 from shop.service.users import UserService
@@ -55,7 +62,13 @@ from shop.store.cache import CatalogueCache
 from shop.store.open import open_store
 from shop.views import setup_templates
 
+log = logging.getLogger("shop")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+EMPTY_CATALOGUE = (
+    "the catalogue is empty: add products in the back office (/admin/products), import a"
+    " CSV file (/admin/products/import, or `shop import-products FILE`), or fill a demo"
+    " shop with `shop seed-demo`"
+)
 TEMPLATES = PROJECT_ROOT / "templates"
 STATIC = PROJECT_ROOT / "static"
 
@@ -89,6 +102,8 @@ async def store_context(app: web.Application) -> AsyncIterator[None]:
     app[USERS] = UserService(store, app[PASSWORDS], app[THROTTLE], app[HUB])
     app[IMAGES] = ImageService(store, app[HUB], settings.image_workers)
     app[TOKENS] = TokenService(store, app[THROTTLE], usage)
+    app[REPORTS] = ReportService(store, settings.timezone)
+    app[CATALOGUE] = CatalogueFiles(store, app[HUB])
     try:
         # Token use is written in batches, the last one before the store closes.
         async with usage.recording():
@@ -96,6 +111,12 @@ async def store_context(app: web.Application) -> AsyncIterator[None]:
     finally:
         app[IMAGES].close()
         await store.close()
+
+
+async def mention_empty_catalogue(app: web.Application) -> None:
+    """Say once, at start-up, how to fill an empty catalogue (the page says it too)."""
+    if (await app[STORE].products.list(ProductQuery(limit=1))).total == 0:
+        log.info(EMPTY_CATALOGUE)
 
 
 async def close_websockets(app: web.Application) -> None:
@@ -125,10 +146,12 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(purge_throttle_windows)
     app.cleanup_ctx.append(api_orders.purge_expired_keys)
     app.cleanup_ctx.append(media.sweep_images)
+    app.on_startup.append(mention_empty_catalogue)  # after cleanup_ctx: the store is open
     app.on_shutdown.append(close_websockets)
     app.on_response_prepare.append(add_security_headers)
     for module in (
         health,
+        api_catalogue,  # before api_products: /api/products/{pid} would take "export"
         api_products,
         api_images,
         api_carts,

@@ -21,6 +21,8 @@ USERS = web.AppKey["UserService"]("shop.users")
 TOKENS = web.AppKey["TokenService"]("shop.tokens")
 IMAGES = web.AppKey["ImageService"]("shop.images")
 ORDERS = web.AppKey["OrderService"]("shop.orders")
+REPORTS = web.AppKey["ReportService"]("shop.reports")
+CATALOGUE = web.AppKey["CatalogueFiles"]("shop.catalogue")
 
 # This request's cookie session (loaded by shop.sessions.session_middleware).
 SESSION = web.RequestKey("shop.session", Session)

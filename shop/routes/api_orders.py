@@ -52,21 +52,22 @@ def idempotency_key(request: web.Request) -> str | None:
     return values[0]
 
 
-def parse_order_query(request: web.Request) -> OrderQuery:
-    """`limit`, `page`, `status` (one of the statuses) and `user` (an id)."""
-    params = Query(request, ORDER_PARAMS)
-    limit, page = parse_paging(params)
+def order_filters(params: Query) -> tuple[OrderStatus | None, str | None]:
+    """`status` (one of the statuses) and `user` (an id), each None when not given."""
     status = params.choice("status", tuple(OrderStatus))
     user = params.text("user", 24).lower() or None
     if user is not None and not OBJECT_ID.fullmatch(user):
         params.refuse("user", phrase("object_id"))
+    return OrderStatus(status) if status is not None else None, user
+
+
+def parse_order_query(request: web.Request) -> OrderQuery:
+    """`limit`, `page`, `status` (one of the statuses) and `user` (an id)."""
+    params = Query(request, ORDER_PARAMS)
+    limit, page = parse_paging(params)
+    status, user = order_filters(params)
     params.check()
-    return OrderQuery(
-        limit=limit,
-        page=page,
-        status=OrderStatus(status) if status is not None else None,
-        user=user,
-    )
+    return OrderQuery(limit=limit, page=page, status=status, user=user)
 
 
 # cleanup_ctx: forget purchases' Idempotency-Keys a day after their first use (a

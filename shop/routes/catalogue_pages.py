@@ -42,6 +42,8 @@ async def products(request: web.Request) -> web.Response:
             "limit": query.limit,
         },
         "filtered": not unfiltered,
+        # Nothing at all to list: the page says how to fill the catalogue.
+        "empty_shop": unfiltered and page.total == 0,
         "page_sizes": sorted({*PAGE_SIZES, query.limit}),
         "categories": sorted({product.category for product in page.items}),
         # Products created later come last in the default order: the live script adds

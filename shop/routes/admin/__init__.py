@@ -5,6 +5,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from shop.routes.admin import home
+from shop.routes.admin import catalogue, home, orders
 
-routes: list[web.AbstractRouteDef] = [*home.routes]
+routes: list[web.AbstractRouteDef] = [*home.routes, *orders.routes, *catalogue.routes]
