@@ -116,7 +116,7 @@ async def store_context(app: web.Application) -> AsyncIterator[None]:
 async def mention_empty_catalogue(app: web.Application) -> None:
     """Say once, at start-up, how to fill an empty catalogue (the page says it too)."""
     if (await app[STORE].products.list(ProductQuery(limit=1))).total == 0:
-        log.info(EMPTY_CATALOGUE)
+        log.warning(EMPTY_CATALOGUE)
 
 
 async def close_websockets(app: web.Application) -> None:

@@ -25,10 +25,12 @@ def sales(db: sqlite3.Connection, query: SalesQuery) -> SalesReport:
         )
 
 
-def _days(db: sqlite3.Connection, query: SalesQuery) -> tuple[DaySales, ...]:
+def days_sql(count: int) -> str:
+    """Revenue and orders per day for `count` days, each a (day, start, stop) parameter
+    triple, then the cancelled status; a range of the purchase-time index per day."""
     # Only the placeholders are formatted in; every value is a bound parameter.
-    values = ", ".join("(?, ?, ?)" for _ in query.days)
-    sql = (
+    values = ", ".join("(?, ?, ?)" for _ in range(count))
+    return (
         f"WITH days (day, start, stop) AS (VALUES {values})"  # noqa: S608
         " SELECT days.day AS day, count(DISTINCT o.id) AS orders,"
         " sum(l.price_cents * l.quantity) AS revenue"
@@ -37,25 +39,33 @@ def _days(db: sqlite3.Connection, query: SalesQuery) -> tuple[DaySales, ...]:
         " JOIN order_lines AS l ON l.order_id = o.id"
         " WHERE o.status != ? GROUP BY days.day ORDER BY days.day"
     )
+
+
+# With max() in the query, SQLite takes the bare columns (title, code) from the row holding
+# that max: the product's latest order.
+BEST_SELLERS_SQL = (
+    "SELECT l.product_id AS product, l.title AS title, l.code AS code,"
+    " sum(l.quantity) AS units, sum(l.price_cents * l.quantity) AS revenue,"
+    " max(o.purchased_at) AS latest"
+    " FROM orders AS o JOIN order_lines AS l ON l.order_id = o.id"
+    " WHERE o.purchased_at >= ? AND o.purchased_at < ? AND o.status != ?"
+    " GROUP BY l.product_id ORDER BY units DESC, revenue DESC, l.product_id LIMIT ?"
+)
+
+
+def _days(db: sqlite3.Connection, query: SalesQuery) -> tuple[DaySales, ...]:
     params: list[object] = []
     for day in query.days:
         params += [day.day.isoformat(), day.start.isoformat(), day.end.isoformat()]
-    rows = db.execute(sql, [*params, _CANCELLED]).fetchall()
+    rows = db.execute(days_sql(len(query.days)), [*params, _CANCELLED]).fetchall()
     return tuple(
         DaySales(date.fromisoformat(row["day"]), row["orders"], row["revenue"]) for row in rows
     )
 
 
 def _best_sellers(db: sqlite3.Connection, query: SalesQuery) -> tuple[BestSeller, ...]:
-    # With max() in the query, SQLite takes the bare columns (title, code) from the row
-    # holding that max: the product's latest order.
     rows = db.execute(
-        "SELECT l.product_id AS product, l.title AS title, l.code AS code,"
-        " sum(l.quantity) AS units, sum(l.price_cents * l.quantity) AS revenue,"
-        " max(o.purchased_at) AS latest"
-        " FROM orders AS o JOIN order_lines AS l ON l.order_id = o.id"
-        " WHERE o.purchased_at >= ? AND o.purchased_at < ? AND o.status != ?"
-        " GROUP BY l.product_id ORDER BY units DESC, revenue DESC, l.product_id LIMIT ?",
+        BEST_SELLERS_SQL,
         (query.start.isoformat(), query.end.isoformat(), _CANCELLED, query.top),
     ).fetchall()
     return tuple(
