@@ -24,12 +24,14 @@ MAX_DEMO_PRODUCTS = 1_000_000
 
 
 def _serve(settings: Settings, host: str | None, port: int | None) -> None:
-    from shop.app import create_app
+    from shop.app import create_app, mention_empty_catalogue
 
     log_output = logs.configure()
+    app = create_app(settings)
+    app.on_startup.append(mention_empty_catalogue)
     try:
         web.run_app(
-            create_app(settings),
+            app,
             host=host or settings.host,
             port=settings.port if port is None else port,
             access_log=None,  # shop.access logs one line per request instead

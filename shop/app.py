@@ -114,7 +114,10 @@ async def store_context(app: web.Application) -> AsyncIterator[None]:
 
 
 async def mention_empty_catalogue(app: web.Application) -> None:
-    """Say once, at start-up, how to fill an empty catalogue (the page says it too)."""
+    """Say once, at start-up, how to fill an empty catalogue (the page says it too).
+
+    `serve` adds it to the app's on_startup (after cleanup_ctx: the store is open); the
+    other commands have no log to say it in."""
     if (await app[STORE].products.list(ProductQuery(limit=1))).total == 0:
         log.warning(EMPTY_CATALOGUE)
 
@@ -146,7 +149,6 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(purge_throttle_windows)
     app.cleanup_ctx.append(api_orders.purge_expired_keys)
     app.cleanup_ctx.append(media.sweep_images)
-    app.on_startup.append(mention_empty_catalogue)  # after cleanup_ctx: the store is open
     app.on_shutdown.append(close_websockets)
     app.on_response_prepare.append(add_security_headers)
     for module in (

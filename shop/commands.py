@@ -155,8 +155,15 @@ async def import_products(settings: Settings, name: str, data: bytes, out: TextI
         with bars() as progress:
             rows = data.count(b"\n")
             result = await app[CATALOGUE].import_csv(data, progress.step("rows written", rows))
+    written = result.written
     print(
-        f"imported {name} in {time.monotonic() - started:.1f} s: {result.created} new,"
-        f" {result.updated} changed, {result.unchanged} already up to date",
+        f"imported {name} in {time.monotonic() - started:.1f} s: {written.created} new,"
+        f" {written.updated} changed, {written.unchanged} already up to date",
         file=out,
     )
+    if result.images_left_out:
+        print(
+            f"{result.images_left_out} image addresses of another shop (or another product)"
+            " were left out: upload those pictures to this shop again",
+            file=out,
+        )

@@ -54,8 +54,11 @@ async def upload(client: Client, text: str | bytes) -> Any:
     return await client.post("/api/products/import", data=data, headers={**CSV, **origin(client)})
 
 
-async def imported(client: Client, text: str | bytes) -> dict[str, int]:
-    return await success(await upload(client, text))
+async def imported(client: Client, text: str | bytes, left_out: int = 0) -> dict[str, int]:
+    """What an import wrote: {created, updated, unchanged}; `left_out` /media addresses."""
+    payload = await success(await upload(client, text))
+    assert payload.pop("images_left_out") == left_out
+    return payload
 
 
 async def codes(client: Client, query: str) -> list[str]:
@@ -422,29 +425,28 @@ async def test_files_that_are_not_good_csv_are_refused_by_line(
     assert await catalogue(admin) == []
 
 
-async def test_a_media_thumbnail_must_be_an_upload_of_that_same_product(
+async def test_media_addresses_are_kept_only_for_that_products_own_uploads(
     admin: Client, product_body: ProductBody
 ) -> None:
     owner = await create(admin, product_body(code="OWNER", thumbnails=[]))
     response = await upload_picture(admin, owner["_id"], picture())
     assert response.status == 201, await response.text()
     url = response.headers["Location"]
+    elsewhere = "/media/0123456789abcdef01234567/0123456789abcdef-01234567.webp"
     text = (
         "title,code,price,stock,category,thumbnails\n"
-        f"Dueño,OWNER,1,1,C,{url}\n"  # its own upload: fine
-        f"Otro,OTHER,1,1,C,{url}\n"  # another product's file
+        f"Dueño,OWNER,1,1,C,{url}|https://x.example/a.jpg\n"  # its own upload: kept
+        f"Otro,OTHER,1,1,C,{url}|https://x.example/b.jpg\n"  # another product's file
+        f"Mudado,MOVED,1,1,C,{elsewhere}\n"  # another shop's file
     )
-    body = await bad(admin, text)
-    assert body["fields"] == {
-        "line 3, thumbnails": f"{url} is not an image uploaded to this product"
+    assert await imported(admin, text, left_out=2) == {"created": 2, "updated": 1, "unchanged": 0}
+    thumbnails = {p["code"]: p["thumbnails"] for p in await catalogue(admin)}
+    assert thumbnails == {
+        "OWNER": [url, "https://x.example/a.jpg"],
+        "OTHER": ["https://x.example/b.jpg"],
+        "MOVED": [],
     }
-    header, own, _ = text.splitlines()
-    assert await imported(admin, f"{header}\n{own}\n") == {
-        "created": 0,
-        "updated": 1,
-        "unchanged": 0,
-    }
-    assert (await catalogue(admin))[0]["thumbnails"] == [url]
+    assert (await admin.get(url)).status == 200
 
 
 async def test_import_takes_only_a_csv_body_with_our_origin(admin: Client) -> None:

@@ -17,7 +17,7 @@ import pytest
 
 from shop.demo.catalogue import CATALOGUE
 from shop.settings import Settings
-from tests.conftest import Auth, Client
+from tests.conftest import Auth, Client, _with_database
 from tests.envelopes import success
 from tests.test_dashboard import day_table
 from tests.test_health_cli import assert_one_line_error, run_cli, running_server, shop_env
@@ -222,6 +222,30 @@ async def test_export_to_a_file_then_import_it_elsewhere_creates_the_products(
     assert "1 new, 0 changed, 0 already up to date" in out
     titles = {p["code"]: p["title"] for p in await every(client, "/api/products")}
     assert titles == {"X1": "Mate", "X2": "Termo"}
+
+
+async def test_a_catalogue_moved_to_another_shop_leaves_its_pictures_behind_and_says_so(
+    env: dict[str, str], settings: Settings, tmp_path: Path
+) -> None:
+    code, _, err = await run_cli(env, "seed-demo", "--products", "2")
+    assert code == 0, err
+    target = tmp_path / "catalogo.csv"
+    assert (await run_cli(env, "export-products", str(target)))[0] == 0
+    if settings.is_mongo:
+        other = shop_env(
+            tmp_path, SHOP_DATABASE_URL=_with_database(settings.database_url, "other")
+        )
+    else:
+        other = shop_env(tmp_path / "other")
+    code, out, err = await run_cli(other, "import-products", str(target))
+    assert code == 0, err
+    assert "2 new, 0 changed, 0 already up to date" in out
+    assert "2 image addresses of another shop (or another product) were left out" in out
+    code, exported, _ = await run_cli(other, "export-products")
+    rows = list(csv.DictReader(io.StringIO(exported.lstrip("\ufeff"))))
+    assert [(row["code"], row["thumbnails"]) for row in rows] == [
+        (product.code, "") for product in CATALOGUE[:2]
+    ]
 
 
 async def test_import_with_bad_rows_exits_1_lists_them_and_imports_nothing(

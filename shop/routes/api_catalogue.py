@@ -9,7 +9,6 @@ from aiohttp import web
 
 from shop.bodies import upload
 from shop.keys import CATALOGUE
-from shop.models.products import Upserted
 from shop.models.users import Role
 from shop.routes.common import success
 from shop.security import requires
@@ -20,10 +19,6 @@ routes = web.RouteTableDef()
 # 64 MiB: 100,000 rows of up to 670 bytes each (the demo catalogue's rows take about 300).
 MAX_IMPORT_BYTES = 64 * 2**20
 CSV_TYPE = "text/csv"
-
-
-def counts(result: Upserted) -> dict[str, int]:
-    return {"created": result.created, "updated": result.updated, "unchanged": result.unchanged}
 
 
 async def stream_export(
@@ -60,4 +55,4 @@ async def export_products(request: web.Request) -> web.StreamResponse:
 @upload(CSV_TYPE, max_size=MAX_IMPORT_BYTES)
 async def import_products(request: web.Request) -> web.Response:
     result = await request.app[CATALOGUE].import_csv(await request.read())
-    return success(counts(result))
+    return success(result.to_json())

@@ -1,16 +1,22 @@
 """Catalogue files: the whole catalogue out as CSV, and a CSV file in, all of it or none.
 
-An import checks every row before it writes anything: the file's own problems (the
-product input model, repeated codes), then what needs the store (a `/media` thumbnail must
-be one of that product's own uploads, as on the API). Any problem and nothing is written.
-Then the rows are written by code: new codes are created, known ones updated, rows equal
-to their product left alone (so importing an export changes nothing).
+An import checks every row before it writes anything (the product input model, repeated
+codes): any problem and nothing is written. Then the rows are written by code: new codes
+are created, known ones updated, rows equal to their product left alone (so importing an
+export changes nothing).
+
+A `/media` thumbnail names a file of the shop that uploaded it: a product may list only its
+own uploads (as on the API). A row's other `/media` addresses (a catalogue moved from
+another shop: its pictures stay there) are left out, and counted, rather than refusing
+the whole catalogue.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from shop.errors import Invalid
 from shop.i18n import N_
@@ -22,11 +28,11 @@ from shop.models.catalogue_file import (
     read_catalogue,
     write_rows,
 )
-from shop.models.messages import Message, phrase, summary
+from shop.models.messages import Message, summary
 from shop.models.products import Product, Upserted
 from shop.service.events import Events
 from shop.service.ids import new_id
-from shop.service.images import foreign_image
+from shop.service.images import own_images
 from shop.store.base import Store
 from shop.store.products import Progress
 
@@ -49,6 +55,22 @@ class BadRows(Invalid):
         self.problems = list(problems)
 
 
+@dataclass(frozen=True, slots=True)
+class Imported:
+    """What an import wrote, and how many `/media` addresses it left out."""
+
+    written: Upserted
+    images_left_out: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "created": self.written.created,
+            "updated": self.written.updated,
+            "unchanged": self.written.unchanged,
+            "images_left_out": self.images_left_out,
+        }
+
+
 class CatalogueFiles:
     def __init__(self, store: Store, events: Events) -> None:
         self._store = store
@@ -68,7 +90,7 @@ class CatalogueFiles:
             if progress is not None:
                 progress(len(batch))
 
-    async def import_csv(self, data: bytes, progress: Progress | None = None) -> Upserted:
+    async def import_csv(self, data: bytes, progress: Progress | None = None) -> Imported:
         """Create and update products from a CSV file; BadRows when any row is wrong.
 
         `progress(n)` is told as each batch of n rows is written.
@@ -77,45 +99,38 @@ class CatalogueFiles:
         if parsed.problems:
             raise BadRows(parsed.problems)
         existing = await self._store.products.find_codes([row.product.code for row in parsed.rows])
-        problems = [
-            problem
-            for row in parsed.rows
-            if (problem := _foreign_image(row, existing.get(row.product.code))) is not None
-        ]
-        if problems:
-            raise BadRows(problems)
-        products = [
-            _product(row, existing.get(row.product.code), parsed.columns) for row in parsed.rows
-        ]
+        products: list[Product] = []
+        left_out = 0
+        for row in parsed.rows:
+            product, foreign = _product(row, existing.get(row.product.code), parsed.columns)
+            products.append(product)
+            left_out += foreign
+        parsed.rows.clear()  # the checked rows are products now: free them before writing
         result = await self._store.products.upsert_by_code(products, progress)
         if result.created or result.updated:
             # One event for the whole file: caches forget the catalogue, pages resync.
             self._events.publish_products(
                 {"type": "products.imported", "created": result.created, "updated": result.updated}
             )
-        return result
+        return Imported(result, left_out)
 
 
-def _foreign_image(row: Row, current: Product | None) -> Problem | None:
-    url = foreign_image(current.thumbnails if current else (), row.product.thumbnails)
-    if url is None:
-        return None
-    return Problem(row.line, "thumbnails", phrase("foreign_image", url=url))
+def _product(row: Row, current: Product | None, columns: frozenset[str]) -> tuple[Product, int]:
+    """The product a row describes, and how many of its `/media` addresses were left out.
 
-
-def _product(row: Row, current: Product | None, columns: frozenset[str]) -> Product:
-    """The product a row describes. A column the file leaves out (or an empty status) keeps
-    a known product's value; a new product gets the default."""
+    A column the file leaves out (or an empty status) keeps a known product's value; a
+    new product gets the default."""
     data = row.product
-    description, status, thumbnails = data.description, data.status, tuple(data.thumbnails)
+    description, status, wanted = data.description, data.status, tuple(data.thumbnails)
     if current is not None:
         if "description" not in columns:
             description = current.description
         if "status" not in data.model_fields_set:
             status = current.status
         if "thumbnails" not in columns:
-            thumbnails = current.thumbnails
-    return Product(
+            wanted = current.thumbnails
+    thumbnails, foreign = own_images(current.thumbnails if current else (), wanted)
+    product = Product(
         id=current.id if current is not None else new_id(),
         title=data.title,
         description=description,
@@ -126,3 +141,4 @@ def _product(row: Row, current: Product | None, columns: frozenset[str]) -> Prod
         category=data.category,
         thumbnails=thumbnails,
     )
+    return product, len(foreign)

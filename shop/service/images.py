@@ -163,19 +163,25 @@ def _files_of(pid: str, thumbnails: Iterable[str]) -> set[str]:
     return names
 
 
-def foreign_image(current: Iterable[str], wanted: Iterable[str]) -> str | None:
-    """The first /media address among a product's new thumbnails that the product does not
-    list already (only an upload puts an address there, so a product never lists a file
-    that is missing or that another product owns); None when there is none."""
+def own_images(
+    current: Iterable[str], wanted: Iterable[str]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A product's new thumbnails split in two: those it may list, and the /media addresses
+    it does not list already (only an upload puts an address there, so a product never
+    lists a file that is missing or that another product owns)."""
     own = set(current)
-    return next((url for url in wanted if is_media_url(url) and url not in own), None)
+    kept: list[str] = []
+    foreign: list[str] = []
+    for url in wanted:
+        (foreign if is_media_url(url) and url not in own else kept).append(url)
+    return tuple(kept), tuple(foreign)
 
 
 def check_thumbnails(current: Iterable[str], wanted: Iterable[str]) -> None:
     """Refuse new thumbnails with a /media address the product does not list already."""
-    url = foreign_image(current, wanted)
-    if url is not None:
-        raise invalid({"thumbnails": phrase("foreign_image", url=url)})
+    _, foreign = own_images(current, wanted)
+    if foreign:
+        raise invalid({"thumbnails": phrase("foreign_image", url=foreign[0])})
 
 
 async def forget_files(

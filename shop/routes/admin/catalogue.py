@@ -53,12 +53,23 @@ async def import_file(request: web.Request) -> web.Response:
         result = await request.app[CATALOGUE].import_csv(data)
     except BadRows as exc:
         return await _page(request, exc)
+    written = result.written
     flash(
         request,
         N_("Imported: {created} new, {updated} changed, {unchanged} already up to date."),
         "success",
-        created=result.created,
-        updated=result.updated,
-        unchanged=result.unchanged,
+        created=written.created,
+        updated=written.updated,
+        unchanged=written.unchanged,
     )
+    if result.images_left_out:
+        flash(
+            request,
+            N_(
+                "{count} image addresses of another shop were left out: upload those"
+                " pictures here again."
+            ),
+            "info",
+            count=result.images_left_out,
+        )
     raise web.HTTPSeeOther(location=IMPORT_PATH)

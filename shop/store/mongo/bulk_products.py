@@ -45,10 +45,12 @@ async def _upsert_batch(products: AsyncCollection[Doc], batch: Sequence[Product]
     }
     writes: list[UpdateOne] = []
     for product in batch:
-        doc = docs.product_doc(product)
         known = current.get(product.code)
-        if known is not None and all(known.get(name) == doc[name] for name in _COMPARED):
+        if known is not None and all(
+            known.get(name) == value for name, value in _compared(product).items()
+        ):
             continue
+        doc = docs.product_doc(product)  # its search words too: only for rows written
         fields = {name: value for name, value in doc.items() if name != "_id"}
         writes.append(
             UpdateOne(
@@ -62,6 +64,13 @@ async def _upsert_batch(products: AsyncCollection[Doc], batch: Sequence[Product]
     result = await products.bulk_write(writes, ordered=False)
     created = result.upserted_count
     return Upserted(created, len(writes) - created, len(batch) - len(writes))
+
+
+def _compared(product: Product) -> Doc:
+    return {
+        **{name: getattr(product, name) for name in docs.PRODUCT_FIELDS},
+        "thumbnails": list(product.thumbnails),
+    }
 
 
 async def find_codes(products: AsyncCollection[Doc], codes: Collection[str]) -> dict[str, Product]:

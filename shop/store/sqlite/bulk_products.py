@@ -2,8 +2,8 @@
 the catalogue read in id order for an export.
 
 An upsert is one write job, so one transaction: all of it is kept, or none. Its rows are
-prepared (sort keys, search words) in a worker thread before the job is queued, so the
-write lock is held only for the writes themselves.
+prepared (sort keys) in a worker thread before the job is queued; search words are worked
+out in the job, for the rows it writes only (an unchanged file costs none).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from itertools import batched
 from typing import Any
 
@@ -42,40 +41,30 @@ _UPSERT = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Prepared:
-    """A product's row, and its search words."""
-
-    params: dict[str, Any]
-    words: tuple[str, ...]
+type Row = dict[str, Any]
 
 
-def prepare(products: Sequence[Product]) -> list[Prepared]:
+def prepare(products: Sequence[Product]) -> list[Row]:
     """Every product as its row (CPU work: run it off the event loop)."""
     return [
-        Prepared(
-            {
-                "id": product.id,
-                "title": product.title,
-                "description": product.description,
-                "code": product.code,
-                "price_cents": product.price_cents,
-                "status": product.status,
-                "stock": product.stock,
-                "category": product.category,
-                "category_key": product.category.lower(),
-                "thumbnails": json.dumps(list(product.thumbnails)),
-                "title_key": sort_key(product.title),
-            },
-            tuple(product_words(product.title, product.description, product.code)),
-        )
+        {
+            "id": product.id,
+            "title": product.title,
+            "description": product.description,
+            "code": product.code,
+            "price_cents": product.price_cents,
+            "status": product.status,
+            "stock": product.stock,
+            "category": product.category,
+            "category_key": product.category.lower(),
+            "thumbnails": json.dumps(list(product.thumbnails)),
+            "title_key": sort_key(product.title),
+        }
         for product in products
     ]
 
 
-def upsert(
-    db: sqlite3.Connection, prepared: Sequence[Prepared], progress: Progress | None
-) -> Upserted:
+def upsert(db: sqlite3.Connection, prepared: Sequence[Row], progress: Progress | None) -> Upserted:
     """The write job: every row, in batches, inside the one transaction the engine gives it."""
     # A big transaction touches more pages than the default 2 MB cache holds: each one
     # spilled to the WAL and touched again is written again. A larger cache for this job
@@ -94,29 +83,32 @@ def upsert(
         db.execute(f"PRAGMA cache_size = {int(default)}")
 
 
-def _upsert_batch(db: sqlite3.Connection, batch: Sequence[Prepared]) -> Upserted:
-    codes = [row.params["code"] for row in batch]
+def _upsert_batch(db: sqlite3.Connection, batch: Sequence[Row]) -> Upserted:
+    codes = [row["code"] for row in batch]
     marks = ", ".join("?" * len(codes))
-    sql = f"SELECT code FROM products WHERE code IN ({marks})"  # noqa: S608
-    known = {row[0] for row in db.execute(sql, codes)}
+    sql = f"SELECT code, title, description FROM products WHERE code IN ({marks})"  # noqa: S608
+    # The words each known product is indexed by come from these: unchanged, they stand.
+    known = {found[0]: (found[1], found[2]) for found in db.execute(sql, codes)}
     created = updated = 0
-    reindex: list[tuple[str, tuple[str, ...]]] = []
+    words: list[tuple[str, str]] = []
+    reindexed: list[tuple[str]] = []
     for row in batch:
-        found = db.execute(_UPSERT, row.params).fetchone()
+        found = db.execute(_UPSERT, row).fetchone()
         if found is None:
             continue  # already equal
-        if row.params["code"] in known:
-            updated += 1
-        else:
+        pid = found["id"]
+        before = known.get(row["code"])
+        if before is None:
             created += 1
-        reindex.append((found["id"], row.words))
-    db.executemany(
-        "DELETE FROM product_words WHERE product_id = ?", [(pid,) for pid, _ in reindex]
-    )
-    db.executemany(
-        "INSERT OR IGNORE INTO product_words (word, product_id) VALUES (?, ?)",
-        [(word, pid) for pid, words in reindex for word in words],
-    )
+        else:
+            updated += 1
+            if before == (row["title"], row["description"]):
+                continue
+            reindexed.append((pid,))
+        text = (row["title"], row["description"], row["code"])
+        words += [(word, pid) for word in product_words(*text)]
+    db.executemany("DELETE FROM product_words WHERE product_id = ?", reindexed)
+    db.executemany("INSERT INTO product_words (word, product_id) VALUES (?, ?)", words)
     return Upserted(created, updated, len(batch) - created - updated)
 
 
