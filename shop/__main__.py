@@ -103,12 +103,11 @@ def _run(args: argparse.Namespace, settings: Settings, info: TextIO) -> int:
             try:
                 asyncio.run(commands.import_products(settings, args.file, data, info))
             except BadRows as exc:
-                print(
-                    f"shop: error: nothing was imported: {len(exc.problems)} problems",
-                    file=sys.stderr,
-                )
+                print(f"shop: error: nothing was imported: {exc.count} problems", file=sys.stderr)
                 for problem in exc.problems:
                     print(f"{problem.where}: {problem.message}", file=sys.stderr)
+                if exc.count > len(exc.problems):
+                    print(f"and {exc.count - len(exc.problems)} more", file=sys.stderr)
                 return 1
     return 0
 

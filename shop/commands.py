@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import BinaryIO, TextIO
@@ -109,23 +109,22 @@ async def seed_demo(settings: Settings, force: bool, count: int | None, out: Tex
 # ---- catalogue files -------------------------------------------------------------------
 
 
-def _output(name: str) -> Callable[[], BinaryIO]:
+@contextmanager
+def _output(name: str) -> Iterator[BinaryIO]:
+    """Where an export goes: stdout, or a file that appears whole or not at all (written
+    beside it, then renamed)."""
     if name == STDIO:
-        return lambda: _Unclosed(sys.stdout.buffer)  # type: ignore[return-value]
-    return lambda: Path(name).open("wb")
-
-
-class _Unclosed:
-    """stdout for a `with` block that must not close it."""
-
-    def __init__(self, stream: BinaryIO) -> None:
-        self._stream = stream
-
-    def __enter__(self) -> BinaryIO:
-        return self._stream
-
-    def __exit__(self, *exc: object) -> None:
-        self._stream.flush()
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    target = Path(name)
+    partial = target.with_name(f".{target.name}.part")
+    try:
+        with partial.open("wb") as file:
+            yield file
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 async def export_products(settings: Settings, name: str, out: TextIO) -> None:
@@ -135,7 +134,7 @@ async def export_products(settings: Settings, name: str, out: TextIO) -> None:
     started = time.monotonic()
     async with running_app(settings) as app:
         total = (await app[STORE].products.list(ProductQuery(limit=1))).total
-        with bars() as progress, _output(name)() as file:
+        with bars() as progress, _output(name) as file:
             async for chunk in app[CATALOGUE].export(progress.step("products", total)):
                 file.write(chunk)
     where = "standard output" if name == STDIO else name

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from aiohttp import FormData
 
+from shop.models import catalogue_file
 from shop.routes.api_catalogue import MAX_IMPORT_BYTES
 from tests.conftest import Auth, Client
 from tests.envelopes import error, error_with, success
@@ -447,6 +448,28 @@ async def test_media_addresses_are_kept_only_for_that_products_own_uploads(
         "MOVED": [],
     }
     assert (await admin.get(url)).status == 200
+
+
+async def test_a_file_over_the_row_limit_is_refused_without_reading_on(
+    admin: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(catalogue_file, "MAX_ROWS", 3)
+    rows = "".join(f"P{n},P{n},1,1,C\n" for n in range(2, 10))
+    body = await bad(admin, f"title,code,price,stock,category\n{rows}")
+    assert body["fields"] == {"line 5, file": "has more than 3 rows: split it into several files"}
+    assert await catalogue(admin) == []
+
+
+async def test_a_file_of_many_bad_rows_is_counted_whole_and_listed_in_part(
+    admin: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(catalogue_file, "MAX_KEPT", 10)
+    rows = "".join(f"P{n},P{n},0,1,C\n" for n in range(2, 1502))
+    body = await bad(admin, f"title,code,price,stock,category\n{rows}")
+    assert body["problems"] == 1500
+    assert list(body["fields"])[:2] == ["line 2, price", "line 3, price"]
+    assert len(body["fields"]) == 10
+    assert body["error"].endswith("; line 6, price: must be greater than 0; and 1495 more")
 
 
 async def test_import_takes_only_a_csv_body_with_our_origin(admin: Client) -> None:

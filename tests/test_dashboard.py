@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Awaitable, Callable
+from contextlib import closing
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -95,6 +96,8 @@ async def test_the_dashboard_works_with_no_orders_at_all(store: Store) -> None:
         "cancelled": "0",
     }
     assert "Nothing sold in the last 30 days." in html
+    assert "The catalogue is empty" in html  # and how to fill it
+    assert "Every product has more than 5 in stock." not in html
 
 
 async def test_the_chart_is_accessible_and_keeps_to_the_csp(store: Store) -> None:
@@ -170,6 +173,13 @@ async def test_best_sellers_rank_products_by_units_over_the_days(store: Store) -
     ]
 
 
+async def test_a_catalogue_without_low_stock_says_so(store: Store) -> None:
+    await store.product(title="Plenty", stock=6)
+    html = await dashboard(store.admin)
+    assert "Every product has more than 5 in stock." in html
+    assert "The catalogue is empty" not in html
+
+
 async def test_products_low_on_stock_are_listed_lowest_first(store: Store) -> None:
     await store.product(title="Plenty", stock=6)
     await store.product(title="Few", code="FEW", stock=5)
@@ -223,10 +233,10 @@ async def test_on_mongodb_the_figures_come_from_aggregations_not_reads_of_orders
 
 @pytest.mark.parametrize("sql", [days_sql(30), BEST_SELLERS_SQL])
 def test_on_sqlite_the_figures_search_the_purchase_time_index(sql: str) -> None:
-    db = sqlite3.connect(":memory:", isolation_level=None)
-    prepare(db)
-    params = ["x"] * sql.count("?")
-    plan = " / ".join(row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+    with closing(sqlite3.connect(":memory:", isolation_level=None)) as db:
+        prepare(db)
+        params = ["x"] * sql.count("?")
+        plan = " / ".join(row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {sql}", params))
     assert "SEARCH o USING COVERING INDEX orders_purchased_at (purchased_at>? AND" in plan
     assert "SCAN o" not in plan
 

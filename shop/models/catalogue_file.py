@@ -54,6 +54,8 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE = "'"
 TRUE_WORDS = frozenset({"true", "1", "yes", "sí", "si", "verdadero", "v"})
 FALSE_WORDS = frozenset({"false", "0", "no", "falso", "f"})
+MAX_ROWS = 200_000  # a file's products at most: memory stays bounded whatever its size
+MAX_KEPT = 10_000  # problems kept (all are counted): a file of bad rows is reported, not held
 # "1.234,50": dots group thousands only where a comma marks the decimals.
 _GROUPED = re.compile(r"\d{1,3}(?:\.\d{3})+,\d+")
 
@@ -133,12 +135,28 @@ class Row:
     product: ProductIn
 
 
+class Problems:
+    """Every problem found in a file: all counted, the first MAX_KEPT kept."""
+
+    def __init__(self) -> None:
+        self.kept: list[Problem] = []
+        self.count = 0
+
+    def add(self, problem: Problem) -> None:
+        self.count += 1
+        if len(self.kept) < MAX_KEPT:
+            self.kept.append(problem)
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+
 @dataclass(slots=True)
 class CatalogueFile:
     """A read file: its good rows, its problems, and which optional columns it has."""
 
     rows: list[Row] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
+    problems: Problems = field(default_factory=Problems)
     columns: frozenset[str] = frozenset()
 
 
@@ -149,10 +167,10 @@ def read_catalogue(data: bytes) -> CatalogueFile:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        result.problems.append(Problem(line, "file", phrase("utf8")))
+        result.problems.add(Problem(line, "file", phrase("utf8")))
         return result
     if not text.strip():
-        result.problems.append(Problem(1, "file", phrase("empty_file")))
+        result.problems.add(Problem(1, "file", phrase("empty_file")))
         return result
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
@@ -166,10 +184,13 @@ def read_catalogue(data: bytes) -> CatalogueFile:
     result.columns = frozenset(columns)
     seen: dict[str, int] = {}
     for line, cells in records:
+        if line > MAX_ROWS + 1:
+            result.problems.add(Problem(line, "file", phrase("too_many_rows", most=MAX_ROWS)))
+            break
         if not any(cell.strip() for cell in cells):
             continue  # a blank row, as spreadsheets leave at the end
         if len(cells) > len(columns):
-            result.problems.append(
+            result.problems.add(
                 Problem(line, "row", phrase("row_cells", cells=len(cells), columns=len(columns)))
             )
             continue
@@ -178,15 +199,13 @@ def read_catalogue(data: bytes) -> CatalogueFile:
             continue
         first = seen.setdefault(row.product.code, line)
         if first != line:
-            result.problems.append(Problem(line, "code", phrase("duplicate_code", line=first)))
+            result.problems.add(Problem(line, "code", phrase("duplicate_code", line=first)))
             continue
         result.rows.append(row)
     return result
 
 
-def _records(
-    text: str, delimiter: str, problems: list[Problem]
-) -> Iterator[tuple[int, list[str]]]:
+def _records(text: str, delimiter: str, problems: Problems) -> Iterator[tuple[int, list[str]]]:
     """Each record with its line (the header is 1); a syntax error ends the file."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     line = 0
@@ -197,25 +216,25 @@ def _records(
         except StopIteration:
             return
         except csv.Error as exc:
-            problems.append(Problem(line, "row", phrase("csv_syntax", reason=str(exc))))
+            problems.add(Problem(line, "row", phrase("csv_syntax", reason=str(exc))))
             return
         yield line, cells
 
 
-def _columns(header: list[str], problems: list[Problem]) -> list[str]:
+def _columns(header: list[str], problems: Problems) -> list[str]:
     names = [name.strip().lstrip(BOM).strip().lower() for name in header]
     known = REQUIRED | OPTIONAL | IGNORED
     for name in dict.fromkeys(names):
         if names.count(name) > 1:
-            problems.append(Problem(1, name or "(empty)", phrase("repeated_column")))
+            problems.add(Problem(1, name or "(empty)", phrase("repeated_column")))
         elif name not in known:
-            problems.append(Problem(1, name or "(empty)", phrase("extra_forbidden")))
+            problems.add(Problem(1, name or "(empty)", phrase("extra_forbidden")))
     for name in sorted(REQUIRED - set(names)):
-        problems.append(Problem(1, name, phrase("missing_column")))
+        problems.add(Problem(1, name, phrase("missing_column")))
     return names
 
 
-def _row(line: int, cells: dict[str, str], problems: list[Problem]) -> Row | None:
+def _row(line: int, cells: dict[str, str], problems: Problems) -> Row | None:
     values: dict[str, Any] = {}
     for name, raw in cells.items():
         if name in IGNORED:
@@ -228,7 +247,7 @@ def _row(line: int, cells: dict[str, str], problems: list[Problem]) -> Row | Non
         return Row(line, ProductIn.model_validate(values))
     except ValidationError as exc:
         for name, message in field_errors(exc, top_level=True).items():
-            problems.append(Problem(line, name, message))
+            problems.add(Problem(line, name, message))
         return None
 
 

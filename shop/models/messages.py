@@ -68,6 +68,7 @@ TEMPLATES: dict[str, str] = {
     "repeated_column": "appears twice in the header",
     "row_cells": "has {cells} cells where the header has {columns}",
     "duplicate_code": "repeats the code of line {line}",
+    "too_many_rows": "has more than {most} rows: split it into several files",
     # Query strings and paths.
     "unknown_parameter": "is not an accepted parameter",
     "repeated_parameter": "may be given only once",

@@ -14,7 +14,7 @@ the whole catalogue.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,7 @@ from shop.errors import Invalid
 from shop.i18n import N_
 from shop.models.catalogue_file import (
     CatalogueFile,
-    Problem,
+    Problems,
     Row,
     product_row,
     read_catalogue,
@@ -38,21 +38,28 @@ from shop.store.products import Progress
 
 EXPORT_BATCH = 1000
 MAX_LISTED = 1000  # problems listed in an answer; the count says how many there were
+IN_SUMMARY = 5  # problems named on the error's one line
 
 
 class BadRows(Invalid):
     """400: the file has problems (each with its line and field); nothing was imported."""
 
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        listed = problems[:MAX_LISTED]
+    def __init__(self, problems: Problems) -> None:
+        listed = problems.kept[:MAX_LISTED]
         fields: dict[str, str | Message] = {problem.where: problem.message for problem in listed}
+        # The error line names the first few, and how many more there are in the file.
+        first = dict(list(fields.items())[:IN_SUMMARY])
+        line = summary(first)
+        if problems.count > len(first):
+            line += f"; and {problems.count - len(first)} more"
         super().__init__(
             N_("nothing was imported: {problems}"),
             fields=fields,
-            extra={"problems": len(problems)},
-            problems=summary(fields),
+            extra={"problems": problems.count},
+            problems=line,
         )
-        self.problems = list(problems)
+        self.problems = problems.kept  # the first MAX_KEPT
+        self.count = problems.count
 
 
 @dataclass(frozen=True, slots=True)

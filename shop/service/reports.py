@@ -31,6 +31,7 @@ class Dashboard:
     best_sellers: tuple[BestSeller, ...]
     by_status: tuple[tuple[OrderStatus, int], ...]  # every status, in workflow order
     low_stock: Page[Product]  # the lowest stock first
+    products: int  # in the catalogue, hidden ones too
 
     @property
     def revenue_cents(self) -> int:
@@ -55,9 +56,10 @@ class ReportService:
     async def dashboard(self, now: datetime | None = None) -> Dashboard:
         days = local_days(today_in(self._timezone, now), SALES_DAYS, self._timezone)
         low = ProductQuery(limit=LOW_STOCK_LISTED, low_stock=True, sort=ProductSort.STOCK_ASC)
-        report, low_stock = await asyncio.gather(
+        report, low_stock, catalogue = await asyncio.gather(
             self._store.orders.sales(SalesQuery(days, self._timezone)),
             self._store.products.list(low),
+            self._store.products.list(ProductQuery(limit=1)),
         )
         sold = {day.day: day for day in report.days}
         return Dashboard(
@@ -66,4 +68,5 @@ class ReportService:
             best_sellers=report.best_sellers,
             by_status=tuple((status, report.by_status.get(status, 0)) for status in OrderStatus),
             low_stock=low_stock,
+            products=catalogue.total,
         )

@@ -29,7 +29,7 @@ MAX_FORM_BYTES = MAX_IMPORT_BYTES + 64 * 1024
 async def _page(request: web.Request, problems: BadRows | None = None) -> web.Response:
     context = {
         "problems": problems.problems[:1000] if problems else [],
-        "problem_count": len(problems.problems) if problems else 0,
+        "problem_count": problems.count if problems else 0,
         "max_megabytes": MAX_IMPORT_BYTES // 2**20,
     }
     return await render("admin/import.html", request, context, status=400 if problems else 200)
