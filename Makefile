@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check --quiet
 
-.PHONY: run test lint format catalogues bench bench-ws bench-images clean
+.PHONY: run test lint format catalogues bench bench-ws bench-images bench-files clean
 
 $(PY):
 	@python=$$(scripts/find-python) && echo "creating $(VENV) with $$python" && "$$python" -m venv $(VENV)
@@ -46,6 +46,9 @@ bench-ws: $(VENV)/.installed-test
 
 bench-images: $(VENV)/.installed-test
 	$(PY) bench/image_uploads.py
+
+bench-files: $(VENV)/.installed-test
+	$(PY) bench/catalogue_files.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -18,6 +18,7 @@ from shop.i18n.scripts import ScriptTexts
 from shop.keys import (
     BUS,
     CARTS,
+    CATALOGUE,
     HUB,
     IMAGES,
     LANGUAGES,
@@ -25,6 +26,7 @@ from shop.keys import (
     ORDERS,
     PASSWORDS,
     PRODUCTS,
+    REPORTS,
     SCRIPT_TEXTS,
     SETTINGS,
     STORE,
@@ -34,10 +36,12 @@ from shop.keys import (
 )
 from shop.metrics import Metrics
 from shop.middlewares import access_log_middleware, add_security_headers
+from shop.models.products import ProductQuery
 from shop.realtime import Hub
 from shop.realtime.bus import RedisBus
 from shop.routes import (
     api_carts,
+    api_catalogue,
     api_images,
     api_orders,
     api_products,
@@ -57,9 +61,11 @@ from shop.routing import serve_trailing_slashes
 from shop.security import PasswordHasher, origin_middleware, purge_throttle_windows
 from shop.server import use_shop_handler
 from shop.service.carts import CartService
+from shop.service.catalogue import CatalogueFiles
 from shop.service.images import ImageService
 from shop.service.orders import OrderService
 from shop.service.products import ProductService
+from shop.service.reports import ReportService
 from shop.service.throttle import Limits, Throttle
 from shop.service.tokens import TokenService, TokenUsage
 from shop.service.users import UserService
@@ -72,6 +78,11 @@ from shop.store.redis_throttle import Failover, RedisThrottle
 from shop.views import setup_templates
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+EMPTY_CATALOGUE = (
+    "the catalogue is empty: add products in the back office (/admin/products), import a"
+    " CSV file (/admin/products/import, or `shop import-products FILE`), or fill a demo"
+    " shop with `shop seed-demo`"
+)
 TEMPLATES = PROJECT_ROOT / "templates"
 STATIC = PROJECT_ROOT / "static"
 # On stop, a socket whose peer does not take the close frame within this is cut off; with
@@ -115,6 +126,8 @@ async def store_context(app: web.Application) -> AsyncIterator[None]:
     app[USERS] = UserService(store, app[PASSWORDS], app[THROTTLE], app[HUB])
     app[IMAGES] = ImageService(store, app[HUB], settings.image_workers)
     app[TOKENS] = TokenService(store, app[THROTTLE], usage)
+    app[REPORTS] = ReportService(store, settings.timezone)
+    app[CATALOGUE] = CatalogueFiles(store, app[HUB])
     try:
         # Token use is written in batches, the last one before the store closes.
         async with usage.recording():
@@ -167,6 +180,15 @@ async def bus_context(app: web.Application) -> AsyncIterator[None]:
         await bus.close()
 
 
+async def mention_empty_catalogue(app: web.Application) -> None:
+    """Say once, at start-up, how to fill an empty catalogue (the page says it too).
+
+    `serve` adds it to the app's on_startup (after cleanup_ctx: the store is open); the
+    other commands have no log to say it in."""
+    if (await app[STORE].products.list(ProductQuery(limit=1))).total == 0:
+        log.warning(EMPTY_CATALOGUE)
+
+
 async def close_websockets(app: web.Application) -> None:
     await app[HUB].close_all(grace=SHUTDOWN_CLOSE_TIMEOUT)
 
@@ -206,6 +228,7 @@ def create_app(settings: Settings) -> web.Application:
     for module in (
         health,
         metrics,
+        api_catalogue,  # before api_products: /api/products/{pid} would take "export"
         api_products,
         api_images,
         api_carts,

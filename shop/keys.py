@@ -28,6 +28,8 @@ LANGUAGES = web.AppKey["Languages"]("shop.languages")
 SCRIPT_TEXTS = web.AppKey["ScriptTexts"]("shop.script_texts")
 # The OpenAPI document, encoded once on first request (shop.routes.apidocs).
 API_DOCUMENT = web.AppKey["dict[str, bytes]"]("shop.api_document")
+REPORTS = web.AppKey["ReportService"]("shop.reports")
+CATALOGUE = web.AppKey["CatalogueFiles"]("shop.catalogue")
 
 # This request's cookie session (loaded by shop.sessions.session_middleware).
 SESSION = web.RequestKey("shop.session", Session)

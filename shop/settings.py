@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from shop.i18n.formats import is_two_decimal_currency
 from shop.i18n.languages import available_tags, resolve_tag
@@ -59,6 +60,8 @@ class Settings:
     # currency every price is in (ISO 4217, two decimals).
     language: str = "en"
     currency: str = "USD"
+    # The shop's time zone (an IANA name): the back office counts sales by its days.
+    timezone: str = "UTC"
     # A test hook, never read from the environment: PyMongo monitoring listeners given to
     # the MongoDB client (the tests count round trips with a CommandListener).
     mongo_listeners: tuple[object, ...] = ()
@@ -136,6 +139,19 @@ def redis_url(raw: str | None) -> str | None:
     if urlsplit(raw).scheme not in {"redis", "rediss", "unix"}:
         raise ConfigError("SHOP_REDIS_URL must start with redis://, rediss:// or unix://")
     return raw
+
+
+def timezone(raw: str | None) -> str:
+    """SHOP_TIMEZONE as an IANA name zoneinfo knows (`America/Argentina/Buenos_Aires`)."""
+    name = (raw or "").strip() or "UTC"
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"SHOP_TIMEZONE must be a time zone name like America/Argentina/Buenos_Aires"
+            f" or UTC, got {raw!r}"
+        ) from None
+    return name
 
 
 def public_url(raw: str | None) -> str | None:
@@ -254,6 +270,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
             "SHOP_STORE_TIMEOUT", env.get("SHOP_STORE_TIMEOUT") or "3", low=0.1, high=300
         ),
         min_free_mb=_count("SHOP_MIN_FREE_MB", env.get("SHOP_MIN_FREE_MB") or "100", 0, 10**9),
+        timezone=timezone(env.get("SHOP_TIMEZONE")),
         public_url=public_url(env.get("SHOP_PUBLIC_URL")),
         language=language(env.get("SHOP_LANGUAGE")),
         currency=currency(env.get("SHOP_CURRENCY")),

@@ -24,9 +24,14 @@ START_TIMEOUT = 30
 
 
 async def run_cli(
-    env: Mapping[str, str], *args: str, stdin: str = "", cwd: Path = PROJECT_ROOT
+    env: Mapping[str, str],
+    *args: str,
+    stdin: str = "",
+    cwd: Path = PROJECT_ROOT,
+    timeout: float = START_TIMEOUT,
 ) -> tuple[int, str, str]:
-    """Run `python -m shop *args` to completion: (exit code, stdout, stderr).
+    """Run `python -m shop *args` to completion (within `timeout` seconds): (exit code,
+    stdout, stderr).
 
     Asynchronous, so a store served by this test's event loop keeps answering meanwhile.
     """
@@ -41,7 +46,7 @@ async def run_cli(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    async with asyncio.timeout(START_TIMEOUT):
+    async with asyncio.timeout(timeout):
         out, err = await process.communicate(stdin.encode())
     assert process.returncode is not None
     return process.returncode, out.decode(), err.decode()

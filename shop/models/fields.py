@@ -106,5 +106,14 @@ def whole_number(ge: int, le: int) -> Any:
 ObjectIdStr = Annotated[StrictStr, AfterValidator(_object_id), documented(OBJECT_ID_PATTERN)]
 
 
+def typed_whole_number(raw: str) -> int | str:
+    """Typed-in digits (a CSV cell) as an int; anything else stays a string for the
+    model to refuse."""
+    raw = raw.strip()
+    if raw.isascii() and raw.isdigit() and len(raw) <= 9:
+        return int(raw)
+    return raw
+
+
 class Input(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)

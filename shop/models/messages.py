@@ -66,6 +66,16 @@ TEMPLATES: dict[str, str] = {
     "body_required": N_("is required: send a JSON object"),
     "json_object": N_("must be a JSON object"),
     "json_syntax": N_("must be valid JSON ({reason})"),
+    "foreign_image": N_("{url} is not an image uploaded to this product"),
+    # Catalogue files (CSV).
+    "empty_file": N_("is empty: send a CSV file that starts with its header row"),
+    "utf8": N_("must be UTF-8 text (save the file as CSV UTF-8)"),
+    "csv_syntax": N_("is not valid CSV ({reason})"),
+    "missing_column": N_("is a required column of the header"),
+    "repeated_column": N_("appears twice in the header"),
+    "row_cells": N_("has {cells} cells where the header has {columns}"),
+    "duplicate_code": N_("repeats the code of line {line}"),
+    "too_many_rows": N_("has more than {most} rows: split it into several files"),
     # Query strings and paths.
     "unknown_parameter": N_("is not an accepted parameter"),
     "repeated_parameter": N_("may be given only once"),

@@ -114,6 +114,7 @@ class OrderQuery:
     page: int = 1
     status: OrderStatus | None = None
     user: str | None = None
+    purchaser: str | None = None  # the buyer's email as the order keeps it
 
 
 class OrderStatusIn(Input):

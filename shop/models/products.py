@@ -50,6 +50,22 @@ class Product:
 LOW_STOCK = 5  # a product with this many or fewer left is low on stock
 
 
+@dataclass(frozen=True, slots=True)
+class Upserted:
+    """What writing products by their codes did: how many were new, changed, or already so."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __add__(self, other: Upserted) -> Upserted:
+        return Upserted(
+            self.created + other.created,
+            self.updated + other.updated,
+            self.unchanged + other.unchanged,
+        )
+
+
 class ProductSort(StrEnum):
     """How a listing is ordered; ties (and no sort at all) go in creation order."""
 

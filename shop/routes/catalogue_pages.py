@@ -78,6 +78,8 @@ async def products(request: web.Request) -> web.Response:
         },
         "sort_choices": SORT_CHOICES,
         "filtered": not unfiltered,
+        # Nothing at all to list: the page says how to fill the catalogue.
+        "empty_shop": unfiltered and page.total == 0,
         "page_sizes": sorted({*PAGE_SIZES, query.limit}),
         "categories": [
             (category, _category_link(request, category.name)) for category in categories

@@ -67,6 +67,37 @@ async def _read_text(part: BodyPartReader, field: str) -> str:
     return raw.decode("utf-8", "replace")
 
 
+MAX_TEXT_FIELD = 4096
+
+
+async def read_form_and_file(
+    request: web.Request, field: str, text_fields: frozenset[str], max_bytes: int
+) -> tuple[dict[str, str], bytes]:
+    """A page's upload form: its small text fields (`text_fields`, such as the CSRF token)
+    and the bytes of the file part named `field`, each bounded as it streams. Any other
+    part, or a repeated one, is 400; a missing file is an empty one."""
+    fields: dict[str, str] = {}
+    data: bytes | None = None
+    try:
+        reader = await request.multipart()
+        while (part := await reader.next()) is not None:
+            if not isinstance(part, BodyPartReader):
+                raise Invalid(N_("{field}: nested multipart bodies are not accepted"), field=field)
+            name = part.name or "(unnamed part)"
+            if name in fields or (name == field and data is not None):
+                raise Invalid(N_("{name}: is given twice"), name=name)
+            if name == field:
+                data = await _read_part(part, field, max_bytes)
+            elif name in text_fields:
+                raw = await _read_part(part, name, MAX_TEXT_FIELD)
+                fields[name] = raw.decode("utf-8", "replace")
+            else:
+                raise Invalid(N_("{name}: is not an accepted field"), name=name)
+    except ValueError:  # no boundary, a broken part header or a body cut short
+        raise Invalid(N_("body: not a valid multipart/form-data body")) from None
+    return fields, data or b""
+
+
 async def _read_part(part: BodyPartReader, field: str, max_bytes: int) -> bytes:
     chunks: list[bytes] = []
     size = 0

@@ -21,6 +21,7 @@ from shop.models.orders import (
     OrderStatusIn,
     PurchaseIn,
 )
+from shop.models.users import User
 from shop.routes.api_orders import BAD_KEY
 from shop.routes.common import path_id
 from shop.routes.forms import FormErrors, parse_form, poster, read_form
@@ -140,12 +141,8 @@ async def order(request: web.Request) -> web.Response:
     return await render("order.html", request, context)
 
 
-@routes.post("/orders/{oid}/status")
-@form
-async def set_status(request: web.Request) -> web.Response:
-    oid = path_id(request, "oid")
-    user = poster(request, _order_path(oid))
-    form = await read_form(request)
+async def move_order(request: web.Request, user: User, oid: str, form: dict[str, str]) -> None:
+    """Change the order's status as the form asks; the outcome is flashed, either way."""
     try:
         status = parse_form(OrderStatusIn, {"status": form.get("status", "")}).status
         changed = await request.app[ORDERS].set_status(user, oid, status)
@@ -156,4 +153,12 @@ async def set_status(request: web.Request) -> web.Response:
     else:
         label = language_of(request).gettext(STATUS_LABELS[changed.status])
         flash(request, N_("Order {code}: {status}."), "success", code=changed.code, status=label)
+
+
+@routes.post("/orders/{oid}/status")
+@form
+async def set_status(request: web.Request) -> web.Response:
+    oid = path_id(request, "oid")
+    user = poster(request, _order_path(oid))
+    await move_order(request, user, oid, await read_form(request))
     raise web.HTTPSeeOther(location=_order_path(oid))

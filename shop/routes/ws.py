@@ -1,11 +1,12 @@
 """GET /ws: live product and cart events, and the admin's product actions, on one socket.
 
 Server to client, always JSON objects with a `type`: `hello` first, then `product.created`,
-`product.updated`, `product.deleted`, `cart.updated` (the session's own cart only),
-`order.updated` (the user's own orders; every order for an admin), `resync` (events may
-have been missed), and the replies `pong`, `ack` and `error`. Client to server: `ping`,
-`subscribe`, and for admins `product.create` and `product.delete`. A bad message gets an
-`error` and the socket stays open; flooding it gets an `error` and a close.
+`product.updated`, `product.deleted`, `products.imported` (a catalogue file changed many
+products: resync), `cart.updated` (the session's own cart only), `order.updated` (the
+user's own orders; every order for an admin), `resync` (events may have been missed), and
+the replies `pong`, `ack` and `error`. Client to server: `ping`, `subscribe`, and for
+admins `product.create` and `product.delete`. A bad message gets an `error` and the socket
+stays open; flooding it gets an `error` and a close.
 """
 
 from __future__ import annotations

@@ -17,11 +17,12 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from shop.errors import Conflict, Invalid, NotFound
+from shop.errors import Conflict, NotFound, invalid
 from shop.i18n import N_
 from shop.models import answers
 from shop.models.answers import plain
 from shop.models.images import NAME, ImageFiles, is_media_url, uploaded
+from shop.models.messages import phrase
 from shop.models.products import MAX_THUMBNAILS, Product
 from shop.service import imaging
 from shop.service.events import Events, product_event
@@ -197,16 +198,25 @@ def _files_of(pid: str, thumbnails: Iterable[str]) -> set[str]:
     return names
 
 
-def check_thumbnails(current: Iterable[str], wanted: Iterable[str]) -> None:
-    """Refuse /media addresses among a product's new thumbnails unless the product lists
-    them already: only an upload puts an address there, so a product never lists a file
-    that is missing or that another product owns."""
+def own_images(
+    current: Iterable[str], wanted: Iterable[str]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A product's new thumbnails split in two: those it may list, and the /media addresses
+    it does not list already (only an upload puts an address there, so a product never
+    lists a file that is missing or that another product owns)."""
     own = set(current)
+    kept: list[str] = []
+    foreign: list[str] = []
     for url in wanted:
-        if is_media_url(url) and url not in own:
-            raise Invalid(
-                N_("thumbnails: {url} is not an image uploaded to this product"), url=url
-            )
+        (foreign if is_media_url(url) and url not in own else kept).append(url)
+    return tuple(kept), tuple(foreign)
+
+
+def check_thumbnails(current: Iterable[str], wanted: Iterable[str]) -> None:
+    """Refuse new thumbnails with a /media address the product does not list already."""
+    _, foreign = own_images(current, wanted)
+    if foreign:
+        raise invalid({"thumbnails": phrase("foreign_image", url=foreign[0])})
 
 
 async def forget_files(

@@ -17,13 +17,21 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Collection,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from typing import Any
 
 from shop.models.listing import Page
-from shop.models.products import CategoryCount, Product, ProductQuery
+from shop.models.products import CategoryCount, Product, ProductQuery, Upserted
 from shop.store.base import StoreUnavailable
-from shop.store.products import ProductStore
+from shop.store.products import ProductStore, Progress
 
 MAX_PRODUCTS = 10_000
 MAX_PAGES = 1_000
@@ -157,3 +165,18 @@ class CatalogueCache:
             return await self._store.delete(pid)
         finally:
             self.changed([pid])
+
+    async def upsert_by_code(
+        self, products: Sequence[Product], progress: Progress | None = None
+    ) -> Upserted:
+        try:
+            return await self._store.upsert_by_code(products, progress)
+        finally:
+            # Known codes keep their stored ids, not the ones given: forget every product.
+            self.changed(self._products.keys())
+
+    async def find_codes(self, codes: Collection[str]) -> dict[str, Product]:
+        return await self._store.find_codes(codes)
+
+    def batches(self, size: int) -> AsyncIterator[list[Product]]:
+        return self._store.batches(size)

@@ -20,6 +20,7 @@ from shop.models.orders import (
     PurchaseResult,
     StatusChange,
 )
+from shop.models.reports import SalesQuery, SalesReport
 
 
 class OrderStore(Protocol):
@@ -43,6 +44,11 @@ class OrderStore(Protocol):
         """Move the order to `status` if it is in one of `sources` (and, when `owner` is
         given, belongs to that user), in one atomic step; cancelling returns its stock
         exactly once. Raise MissingOrder, NotOrderOwner or WrongStatus(current)."""
+
+    async def sales(self, query: SalesQuery) -> SalesReport:
+        """Counted in the database, never by reading every order: revenue and orders per
+        local day and the best sellers over `query.days` (cancelled orders left out), and
+        every order by status."""
 
     async def purge_keys(self, before: float) -> int:
         """Forget Idempotency-Keys first used before this Unix time; return how many."""

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from typing import Any, Protocol
 
 from shop.models.listing import Page
-from shop.models.products import CategoryCount, Product, ProductQuery
+from shop.models.products import CategoryCount, Product, ProductQuery, Upserted
+
+# Told how many more products a bulk write has written (a progress bar).
+type Progress = Callable[[int], None]
 
 
 class ProductStore(Protocol):
@@ -40,3 +43,22 @@ class ProductStore(Protocol):
 
     async def delete(self, pid: str) -> bool:
         """Delete the product and every cart line that holds it; False if unknown."""
+
+    async def upsert_by_code(
+        self, products: Sequence[Product], progress: Progress | None = None
+    ) -> Upserted:
+        """Write each product by its code (codes unique in `products`): an unknown code is
+        inserted under the product's id; a known one takes every field but its id; one
+        already equal is left alone. Search words, title keys and listing totals follow.
+
+        SQLite writes everything in one transaction (all or nothing); MongoDB writes
+        batches of upserts by code, so running the same call again after an interruption
+        completes it. `progress(n)` is called as each batch of n is written.
+        """
+
+    async def find_codes(self, codes: Collection[str]) -> dict[str, Product]:
+        """The products that hold these codes, by code."""
+
+    def batches(self, size: int) -> AsyncIterator[list[Product]]:
+        """Every product in id order, `size` at a time; each batch is read on its own (a
+        long export never holds the database)."""

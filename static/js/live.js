@@ -634,6 +634,10 @@
         productEvents += 1;
         if (message.product && message.product._id) productDeleted(message.product._id);
         break;
+      case "products.imported": // a catalogue file changed many products at once
+        productEvents += 1;
+        resyncProducts().catch(function () {});
+        break;
       case "cart.updated":
         renderCart(message.cart, true);
         break;

@@ -84,17 +84,22 @@ def _healthy(port: int) -> bool:
         connection.close()
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    """`python -m shop serve` on a free port, over a fresh SQLite file, with an admin."""
+def server_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of the test's server (and of commands run on its data before it)."""
     data_dir = tmp_path / "data"
-    env = {
+    return {
         **os.environ,
         "SHOP_DATA_DIR": str(data_dir),
         "SHOP_DATABASE_URL": f"sqlite:///{data_dir / 'shop.db'}",
         "SHOP_SECRET_KEY": "browser-test-secret-key-0123456789-abcdefghij",
     }
-    data_dir.mkdir()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    """`python -m shop serve` on a free port, over a fresh SQLite file, with an admin."""
+    env = server_env(tmp_path)
+    Path(env["SHOP_DATA_DIR"]).mkdir(exist_ok=True)  # a test may have filled it first
     subprocess.run(
         [sys.executable, "-m", "shop", "create-admin", "--email", ADMIN_EMAIL, "--password-stdin"],
         input=PASSWORD + "\n",

@@ -5,11 +5,22 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from shop.routes.admin import home, product_images, product_pages, products, users
+from shop.routes.admin import (
+    catalogue,
+    home,
+    orders,
+    product_images,
+    product_pages,
+    products,
+    users,
+)
 
-# /admin/products/new before /admin/products/{pid}: routes match in this order.
+# /admin/products/new and /admin/products/import before /admin/products/{pid}: routes
+# match in this order.
 routes: list[web.AbstractRouteDef] = [
     *home.routes,
+    *orders.routes,
+    *catalogue.routes,
     *products.routes,
     *product_pages.routes,
     *product_images.routes,

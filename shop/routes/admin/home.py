@@ -1,10 +1,14 @@
-"""/admin: where the back office starts."""
+"""/admin: the back office's dashboard (sales, orders by status, low stock, best sellers)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from shop.keys import REPORTS
+from shop.models.products import LOW_STOCK
 from shop.models.users import Role
+from shop.routes.admin.chart import day_label, revenue_chart
+from shop.routes.order_pages import STATUS_LABELS
 from shop.security import requires
 from shop.views import render
 
@@ -14,4 +18,12 @@ routes = web.RouteTableDef()
 @routes.get("/admin", name="admin")
 @requires(Role.ADMIN)
 async def admin_home(request: web.Request) -> web.Response:
-    return await render("admin/home.html", request, {})
+    board = await request.app[REPORTS].dashboard()
+    context = {
+        "board": board,
+        "chart": revenue_chart(board.days),
+        "day_label": day_label,
+        "status_labels": STATUS_LABELS,
+        "low_stock_limit": LOW_STOCK,
+    }
+    return await render("admin/home.html", request, context)

@@ -24,8 +24,9 @@ from shop.models.orders import (
     PurchaseResult,
     StatusChange,
 )
+from shop.models.reports import SalesQuery, SalesReport
 from shop.store.base import MissingOrder, NotOrderOwner, WrongStatus
-from shop.store.mongo import docs
+from shop.store.mongo import docs, reports
 from shop.store.mongo.carts import MongoCarts
 from shop.store.mongo.checkout import Checkout
 from shop.store.mongo.docs import Doc
@@ -66,6 +67,9 @@ class MongoOrders:
                     IndexModel([("user", ASCENDING), ("_id", DESCENDING)]),
                     IndexModel([("user", ASCENDING), ("status", ASCENDING), ("_id", DESCENDING)]),
                     IndexModel([("status", ASCENDING), ("_id", DESCENDING)]),
+                    # The back office: a buyer's orders by email, and sales by time.
+                    IndexModel([("purchaser", ASCENDING), ("_id", DESCENDING)]),
+                    IndexModel([("purchased_at", ASCENDING), ("status", ASCENDING)]),
                     IndexModel("expires_at", expireAfterSeconds=0),  # tombstones only
                     IndexModel("restock", partialFilterExpression={"restock": {"$exists": True}}),
                 ]
@@ -116,6 +120,8 @@ class MongoOrders:
         match: Doc = {"status": str(query.status)} if query.status is not None else dict(_REAL)
         if query.user is not None:
             match["user"] = ObjectId(query.user)
+        if query.purchaser is not None:
+            match["purchaser"] = query.purchaser
         cursor = (
             self._orders.find(match)
             .sort(_DESC)
@@ -155,6 +161,9 @@ class MongoOrders:
         if owner is not None and str(doc["user"]) != owner:
             return NotOrderOwner(oid)
         return WrongStatus(OrderStatus(doc["status"]))
+
+    async def sales(self, query: SalesQuery) -> SalesReport:
+        return await reports.sales(self._orders, query)
 
     async def purge_keys(self, before: float) -> int:
         # The TTL index does this too, about once a minute; this keeps both stores alike.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -15,11 +15,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from shop.models.listing import Page
-from shop.models.products import LOW_STOCK, CategoryCount, Product, ProductQuery
+from shop.models.products import LOW_STOCK, CategoryCount, Product, ProductQuery, Upserted
 from shop.models.search import COUNT_LIMIT, fold
 from shop.store.base import DuplicateKey, ThumbnailsChanged, VersionChanged
-from shop.store.mongo import docs
+from shop.store.mongo import bulk_products, docs
 from shop.store.mongo.docs import Doc
+from shop.store.products import Progress
 
 _FIELDS = {"price": "price_cents", "title": "title_key", "stock": "stock"}
 _TEXT_FIELDS = ("title", "description", "code")
@@ -148,6 +149,17 @@ class MongoProducts:
             {"$pull": {"products": {"product": product_id}}, "$inc": docs.BUMP},
         )
         return True
+
+    async def upsert_by_code(
+        self, products: Sequence[Product], progress: Progress | None = None
+    ) -> Upserted:
+        return await bulk_products.upsert(self._products, products, progress)
+
+    async def find_codes(self, codes: Collection[str]) -> dict[str, Product]:
+        return await bulk_products.find_codes(self._products, codes)
+
+    def batches(self, size: int) -> AsyncIterator[list[Product]]:
+        return bulk_products.batches(self._products, size)
 
 
 async def _nothing() -> list[Doc]:

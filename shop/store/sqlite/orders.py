@@ -31,6 +31,7 @@ from shop.models.orders import (
     refused,
 )
 from shop.models.products import Product
+from shop.models.reports import SalesQuery, SalesReport
 from shop.store.base import (
     KeyReused,
     MissingOrder,
@@ -38,7 +39,7 @@ from shop.store.base import (
     StoreError,
     WrongStatus,
 )
-from shop.store.sqlite import rows
+from shop.store.sqlite import reports, rows
 from shop.store.sqlite.carts import read_cart
 from shop.store.sqlite.engine import Engine, snapshot
 
@@ -95,6 +96,9 @@ class SQLiteOrders:
         if query.status is not None:
             clauses.append("status = ?")
             params.append(str(query.status))
+        if query.purchaser is not None:
+            clauses.append("purchaser = ?")
+            params.append(query.purchaser)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         # Only constant fragments are formatted in; every value is a bound parameter.
         page_sql = f"SELECT * FROM orders {where} ORDER BY id DESC LIMIT ? OFFSET ?"  # noqa: S608
@@ -136,6 +140,9 @@ class SQLiteOrders:
             return StatusChange(order, tuple(changed))
 
         return await self._engine.write(job)
+
+    async def sales(self, query: SalesQuery) -> SalesReport:
+        return await self._engine.read(lambda db: reports.sales(db, query))
 
     async def purge_keys(self, before: float) -> int:
         def job(db: sqlite3.Connection) -> int:

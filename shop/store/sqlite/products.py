@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from typing import Any
 
 from shop.models.listing import Page
-from shop.models.products import LOW_STOCK, CategoryCount, Product, ProductQuery
+from shop.models.products import LOW_STOCK, CategoryCount, Product, ProductQuery, Upserted
 from shop.models.search import COUNT_LIMIT, fold, prefix_end, product_words, sort_key
 from shop.store.base import ThumbnailsChanged, VersionChanged
-from shop.store.sqlite import rows
+from shop.store.products import Progress
+from shop.store.sqlite import bulk_products, rows
 from shop.store.sqlite.engine import Engine, snapshot
 
 _FIELDS = ("title", "description", "code", "price_cents", "status", "stock", "category")
@@ -182,6 +184,29 @@ class SQLiteProducts:
     async def delete(self, pid: str) -> bool:
         # Its words and cart lines go by ON DELETE CASCADE, in the same statement.
         return await self._engine.write(rows.changes("DELETE FROM products WHERE id = ?", pid))
+
+    async def upsert_by_code(
+        self, products: Sequence[Product], progress: Progress | None = None
+    ) -> Upserted:
+        prepared = await asyncio.to_thread(bulk_products.prepare, products)
+        return await self._engine.write(lambda db: bulk_products.upsert(db, prepared, progress))
+
+    async def find_codes(self, codes: Collection[str]) -> dict[str, Product]:
+        if not codes:
+            return {}
+        return await self._engine.read(lambda db: bulk_products.find_codes(db, codes))
+
+    async def batches(self, size: int) -> AsyncIterator[list[Product]]:
+        last: str | None = None
+        while True:
+            # The default argument binds this round's `last` (the loop changes it).
+            batch = await self._engine.read(
+                lambda db, after=last: bulk_products.after(db, after, size)
+            )
+            if not batch:
+                return
+            yield batch
+            last = batch[-1].id
 
 
 def _index_words(db: sqlite3.Connection, product: Product) -> None:
