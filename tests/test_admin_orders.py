@@ -109,7 +109,7 @@ async def test_the_list_shows_every_order_newest_first_with_its_buyer_and_total(
         '<a class="buyer-link" href="/admin/orders?buyer=ana%40example.com">ana@example.com</a>'
         in html
     )
-    assert '<span class="price order-amount">25.00</span>' in html
+    assert '<span class="price order-amount">$25.00</span>' in html
     assert '<span class="order-items">2</span>' in html
 
 
@@ -225,7 +225,7 @@ async def test_an_orders_page_shows_its_lines_buyer_and_total(buyers: Buyers) ->
     assert "Yerba mate &lt;suave&gt;" in html  # escaped
     assert f'href="/products/{buyers.product["_id"]}"' in html
     assert "YER-1" in html
-    assert '<span id="order-total" class="price">37.50</span>' in html
+    assert '<span id="order-total" class="price">$37.50</span>' in html
     assert 'href="/admin/orders?buyer=ana%40example.com">ana@example.com</a> · Ana García' in html
     assert f'href="/admin/orders?user={user["_id"]}"' in html
     assert actions(html, oid) == ["paid", "cancelled"]

@@ -149,9 +149,8 @@ async def test_lines_that_cannot_be_filled_stay_in_the_cart_unchanged(
     assert [await shop.stock(p["_id"]) for p in (plenty, scarce, hidden)] == [8, 3, 10]
 
 
-async def test_purchase_of_an_empty_cart_is_409(shop: Shop) -> None:
-    # A conflict with the cart's state, as when nothing in it can be bought.
-    await error(await shop.buy(), 409, "cart")
+async def test_purchase_of_an_empty_cart_is_400(shop: Shop) -> None:
+    await error(await shop.buy(), 400, "cart")
 
 
 async def test_cart_where_nothing_can_be_filled_is_409_with_unfilled_and_changes_nothing(
@@ -299,10 +298,10 @@ async def test_retry_of_a_refusal_answers_the_same_refusal(
     shop: Shop, mate: dict[str, Any]
 ) -> None:
     first = await shop.buy(key="empty-cart")
-    body = await error_with(first, 409)
+    body = await error_with(first, 400, "fields")
     await shop.add(mate["_id"])
     again = await shop.buy(key="empty-cart")
-    assert await error_with(again, 409) == body
+    assert await error_with(again, 400, "fields") == body
     assert await shop.lines() == [(mate["_id"], 1)]
 
 

@@ -25,7 +25,7 @@ from tests.test_store_trips import Commands
 MakeClient = Callable[..., Awaitable[Client]]
 TABLE_ROW = re.compile(
     r'<tr data-day="([\d-]+)"><th scope="row">.*?</th><td class="money" data-label="Orders">'
-    r'(\d+)</td><td class="money" data-label="Revenue"><span class="price">([\d.]+)</span>'
+    r'(\d+)</td><td class="money" data-label="Revenue"><span class="price">\$([\d.,]+)</span>'
 )
 STATUS_COUNT = re.compile(r'<span class="status-count" data-status="(\w+)">(\d+)</span>')
 
@@ -128,10 +128,10 @@ async def test_todays_sales_count_every_order_but_the_cancelled(store: Store) ->
     html = await dashboard(store.admin)
     today = local_day(first, "UTC")
     assert day_table(html)[today] == (2, "42.50")
-    assert '<span class="price" id="stat-revenue">42.50</span>' in html
+    assert '<span class="price" id="stat-revenue">$42.50</span>' in html
     assert '<span class="stat-value" id="stat-orders">2</span>' in html
-    assert "42.50 from 2 orders that were not cancelled in the last 30 days." in html
-    assert re.search(rf'data-day="{today}"><title>[^<]+: 42.50 \(2 orders\)</title>', html)
+    assert "$42.50 from 2 orders that were not cancelled in the last 30 days." in html
+    assert re.search(rf'data-day="{today}"><title>[^<]+: \$42.50 \(2 orders\)</title>', html)
 
 
 async def test_orders_by_status_count_every_order(store: Store) -> None:

@@ -64,6 +64,8 @@ PROTECTED: list[tuple[str, str, Any]] = [
     ("POST", "/api/products/{pid}/images", None),
     ("PUT", "/api/products/{pid}/images", {"order": []}),
     ("DELETE", "/api/products/{pid}/images/{n}", None),
+    ("GET", "/api/products/export", None),
+    ("POST", "/api/products/import", None),
     ("POST", "/api/tokens", {"name": "script"}),
     ("GET", "/api/tokens", None),
     ("DELETE", "/api/tokens/{tid}", None),

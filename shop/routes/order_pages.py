@@ -96,8 +96,8 @@ async def purchase(request: web.Request) -> web.Response:
         if "unfilled" in exc.extra:
             nothing = N_("Nothing in your cart can be bought now: see why on each line.")
             flash(request, nothing, "error")
-        else:  # an empty cart
-            flash(request, exc.message, "error")
+        else:
+            flash_error(request, exc)
         raise web.HTTPSeeOther(location=_cart_path(cid)) from None
     except Invalid as exc:
         flash_error(request, exc)

@@ -7,7 +7,7 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
-from shop.errors import Conflict, Forbidden, NotFound, Unprocessable
+from shop.errors import Conflict, Forbidden, Invalid, NotFound, Unprocessable
 from shop.i18n import N_
 from shop.models import answers
 from shop.models.answers import plain
@@ -51,8 +51,9 @@ def answer(outcome: Outcome, cid: str) -> dict[str, Any]:
         case Refusal.NOT_OWNER:
             raise Forbidden(N_("only the cart's owner can buy it"))
         case Refusal.EMPTY:
-            # The request is fine; the cart, as it is now, holds nothing to buy.
-            raise Conflict(N_("cart: is empty, there is nothing to buy"))
+            # Issue 7's contract: buying an empty cart is a bad request (400), unlike a
+            # cart whose lines cannot be filled now (409).
+            raise Invalid(N_("cart: is empty, there is nothing to buy"))
         case Refusal.NOTHING_FILLED:
             raise Conflict(
                 N_("no line of the cart can be bought now"),
