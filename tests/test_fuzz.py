@@ -48,11 +48,12 @@ max-steps = {MAX_STEPS}
 
 # A purchase's Idempotency-Key used again with another cart or body is 422 by design (the
 # coverage phase sends the same example key with different bodies): schema-valid, refused.
-# The rest is the check's default list.
+# Buying an empty cart (a new cart, in the stateful phase) is 400 naming `cart` (issue 7):
+# the body is fine, the cart is not. The rest is the check's default list.
 [[operations]]
 include-operation-id = "purchase"
 checks.positive_data_acceptance.expected-statuses = [
-  "2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"
+  "2xx", "3xx", "400", "401", "403", "404", "409", "422", "429", "5xx"
 ]
 
 # The schema can say "a file", not "the bytes of a JPEG, PNG, WebP or GIF picture": the
