@@ -25,8 +25,24 @@ from aiohttp.web_urldispatcher import (
 from yarl import URL
 
 
-class TrailingSlashes(AbstractResource):
-    """Resolves `<prefix>/.../` like `<prefix>/...`; owns no route of its own."""
+class _Routeless(AbstractResource):
+    """A resource that answers from other resources: it owns no route, builds no URL."""
+
+    def url_for(self, **kwargs: str) -> URL:
+        raise NotImplementedError(f"{type(self).__name__} builds no URLs")
+
+    def raw_match(self, path: str) -> bool:
+        return False
+
+    def __len__(self) -> int:
+        return 0
+
+    def __iter__(self) -> Iterator[AbstractRoute]:
+        return iter(())
+
+
+class TrailingSlashes(_Routeless):
+    """Resolves `<prefix>/.../` like `<prefix>/...`."""
 
     def __init__(self, router: web.UrlDispatcher, prefix: str = "/api") -> None:
         super().__init__()
@@ -37,23 +53,11 @@ class TrailingSlashes(AbstractResource):
     def canonical(self) -> str:
         return self._prefix
 
-    def url_for(self, **kwargs: str) -> URL:
-        raise NotImplementedError("a fallback resource builds no URLs")
-
     def add_prefix(self, prefix: str) -> None:
         self._prefix = prefix + self._prefix
 
     def get_info(self) -> _InfoDict:
         return {"prefix": self._prefix}
-
-    def raw_match(self, path: str) -> bool:
-        return False
-
-    def __len__(self) -> int:
-        return 0
-
-    def __iter__(self) -> Iterator[AbstractRoute]:
-        return iter(())
 
     async def resolve(self, request: web.Request) -> _Resolve:
         path = request.rel_url.path
@@ -74,9 +78,9 @@ def serve_trailing_slashes(app: web.Application) -> None:
     app.router.register_resource(TrailingSlashes(app.router))
 
 
-class OtherMethods(AbstractResource):
+class OtherMethods(_Routeless):
     """The methods a fixed path does not serve: 405 with its Allow, before any path with a
-    `{placeholder}` that would match it too. Owns no route of its own.
+    `{placeholder}` that would match it too.
 
     `fixed` are the path's resources (routes added apart make one resource each); being
     registered after them, it is asked only when none of them serves the method."""
@@ -89,23 +93,11 @@ class OtherMethods(AbstractResource):
     def canonical(self) -> str:
         return self._fixed[0].canonical
 
-    def url_for(self, **kwargs: str) -> URL:
-        raise NotImplementedError("a guard resource builds no URLs")
-
     def add_prefix(self, prefix: str) -> None:
         raise NotImplementedError("the guard of an application's own path")
 
     def get_info(self) -> _InfoDict:
         return {"path": self.canonical}
-
-    def raw_match(self, path: str) -> bool:
-        return False
-
-    def __len__(self) -> int:
-        return 0
-
-    def __iter__(self) -> Iterator[AbstractRoute]:
-        return iter(())
 
     async def resolve(self, request: web.Request) -> _Resolve:
         allowed: set[str] = set()
