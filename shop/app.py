@@ -57,7 +57,7 @@ from shop.routes import (
     ws,
 )
 from shop.routes.layout import page_context
-from shop.routing import serve_trailing_slashes
+from shop.routing import refuse_other_methods, serve_trailing_slashes
 from shop.security import PasswordHasher, origin_middleware, purge_throttle_windows
 from shop.server import use_shop_handler
 from shop.service.carts import CartService
@@ -245,6 +245,7 @@ def create_app(settings: Settings) -> web.Application:
         app.router.add_routes(module.routes)
     app.router.add_static("/static", STATIC, name="static")
     apidocs.add_assets(app)
+    refuse_other_methods(app)
     serve_trailing_slashes(app)
     use_shop_handler(app)
     return app

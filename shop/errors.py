@@ -42,9 +42,11 @@ class ShopError(Exception):
     """
 
     status = 400
-    # The message is the list of the fields' phrases (`invalid()`): it is built anew from
-    # the translated phrases.
+    # The message lists the fields' phrases (`invalid()`, a catalogue file's bad rows): its
+    # template holds `{summary}`, built anew from the translated phrases (`explain`);
+    # `counted` is how many problems there are when `fields` holds only some.
     summarised = False
+    counted: int | None = None
     # The envelope's shape: its keys beyond status and error are `fields` and `extra`'s.
     answer: ClassVar[type[answers.Error]] = answers.Error
 
@@ -70,6 +72,12 @@ class ShopError(Exception):
     def as_message(self) -> Message:
         """The message before translation, for a page to show next to a form field (without
         the field's name, when the template starts with one)."""
+        if self.summarised and len(self.fields) == 1:
+            # One bad field: its own phrase, which translates (a summary line does not).
+            [(name, text)] = self.fields.items()
+            if isinstance(text, Message):
+                return Message(text.template, text.params, field=name)
+            return Message(text, field=name)
         name, sep, _ = self.template.partition(": ")
         named = name.format(**self.params) if sep and self.params else name
         field = named if sep and _FIELD_NAME.fullmatch(named) else None
@@ -170,9 +178,12 @@ class InvalidToken(Unauthorized):
         )
 
 
+SUMMARY = "{summary}"
+
+
 def invalid(fields: Mapping[str, str | Message]) -> Invalid:
     """400 naming every bad field: the summary line lists them, `fields` holds each phrase."""
-    error = Invalid(summary(fields), fields=fields)
+    error = Invalid(SUMMARY, fields=fields, summary=summary(fields))
     error.summarised = True
     return error
 
@@ -180,9 +191,11 @@ def invalid(fields: Mapping[str, str | Message]) -> Invalid:
 def explain(exc: ShopError, language: Language) -> tuple[str, dict[str, str]]:
     """The error's message and its fields' phrases, translated, then filled in."""
     fields = {name: language.message(text) for name, text in exc.fields.items()}
+    params = exc.params
     if exc.summarised:
-        return summary(fields, language.gettext(MORE)), fields
-    return language.message(exc.template, **exc.params), fields
+        line = summary(fields, language.gettext(MORE), exc.counted)
+        params = {**params, "summary": line}
+    return language.message(exc.template, **params), fields
 
 
 def wants_json(request: web.Request) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,7 @@ from aiohttp import FormData
 
 from shop.models import catalogue_file
 from shop.routes.api_catalogue import MAX_IMPORT_BYTES
+from shop.service import catalogue as catalogue_service
 from tests.conftest import Auth, Client
 from tests.envelopes import error, error_with, success
 from tests.pictures import origin, picture
@@ -25,6 +27,7 @@ ProductBody = Callable[..., dict[str, Any]]
 
 HEADER = "_id,title,description,code,price,status,stock,category,thumbnails"
 CSV = {"Content-Type": "text/csv"}
+SPANISH = {"Accept-Language": "es-AR"}
 
 
 @pytest.fixture
@@ -49,10 +52,12 @@ def rows(text: str, delimiter: str = ",") -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff")), delimiter=delimiter))
 
 
-async def upload(client: Client, text: str | bytes) -> Any:
+async def upload(client: Client, text: str | bytes, **headers: str) -> Any:
     """POST the file as the admin's page would (with the session cookie and our Origin)."""
     data = text.encode() if isinstance(text, str) else text
-    return await client.post("/api/products/import", data=data, headers={**CSV, **origin(client)})
+    return await client.post(
+        "/api/products/import", data=data, headers={**CSV, **origin(client), **headers}
+    )
 
 
 async def imported(client: Client, text: str | bytes, left_out: int = 0) -> dict[str, int]:
@@ -210,13 +215,15 @@ async def test_import_creates_new_codes_and_updates_known_ones(
         "stock": 9,
         "category": "Dulces",
         "thumbnails": [],
+        "version": known["version"] + 1,  # an import is a write like any other
     }
     new = products["NEW-1"]
-    assert (new["title"], new["price"], new["stock"], new["thumbnails"]) == (
+    assert (new["title"], new["price"], new["stock"], new["thumbnails"], new["version"]) == (
         "Nuevo",
         12.5,
         3,
         ["https://x.example/n.jpg"],
+        1,
     )
 
 
@@ -472,6 +479,21 @@ async def test_a_file_of_many_bad_rows_is_counted_whole_and_listed_in_part(
     assert body["error"].endswith("; line 6, price: must be greater than 0; and 1495 more")
 
 
+async def test_bad_rows_are_explained_in_the_readers_language(
+    admin: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(catalogue_service, "MAX_LISTED", 6)
+    rows = "".join(f"P{n},P{n},0,1,C\n" for n in range(2, 9))
+    response = await upload(admin, f"title,code,price,stock,category\n{rows}", **SPANISH)
+    body = await error_with(response, 400, "fields", "problems")
+    assert body["problems"] == 7
+    assert len(body["fields"]) == 6
+    assert set(body["fields"].values()) == {"tiene que ser mayor que 0"}
+    # "nothing was imported: " then the first five, translated, and how many more of all.
+    named = "; ".join(f"line {n}, price: tiene que ser mayor que 0" for n in range(2, 7))
+    assert re.fullmatch(rf"[^;]+: {named}; y 2 más", body["error"]), body["error"]
+
+
 async def test_import_takes_only_a_csv_body_with_our_origin(admin: Client) -> None:
     text = b"title,code,price,stock,category\nA,A,1,1,C\n"
     plain = {"Content-Type": "text/plain", **origin(admin)}
@@ -483,6 +505,25 @@ async def test_import_takes_only_a_csv_body_with_our_origin(admin: Client) -> No
         403,
     )
     assert await catalogue(admin) == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PUT", "/api/products/export", "GET,HEAD"),
+        ("DELETE", "/api/products/export/", "GET,HEAD"),
+        ("DELETE", "/api/products/import", "POST"),
+        ("GET", "/api/products/import", "POST"),
+        ("PATCH", "/api/products", "GET,HEAD,POST"),  # a path of two route tables
+    ],
+)
+async def test_other_methods_on_the_file_paths_are_405_not_a_product_id(
+    admin: Client, method: str, path: str, allowed: str
+) -> None:
+    """`/api/products/{pid}` serves PUT and DELETE, but "export" is no product id."""
+    response = await admin.request(method, path, headers=origin(admin))
+    await error(response, 405)
+    assert set(response.headers["Allow"].split(",")) == set(allowed.split(","))
 
 
 async def test_an_import_over_its_limit_is_413_before_it_is_read(admin: Client) -> None:

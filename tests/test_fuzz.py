@@ -6,7 +6,7 @@ The shop runs in-process on the test's loop (with the test's cheap Argon2 settin
 `st run` runs as a subprocess against it. Its auth hook (tests/fuzz_auth.py) asks the
 provisioning endpoint below for a fresh account and token of the run's role. Budget: at
 most MAX_EXAMPLES cases per operation and phase, MAX_STEPS per stateful scenario, and
-MAX_SECONDS for a whole run (the six runs take about N minutes on 2 cores).
+MAX_SECONDS for a whole run (the six runs take about 3½ minutes on 2 cores).
 """
 
 from __future__ import annotations
@@ -35,6 +35,11 @@ TIMEOUT = 240
 
 # Per-check settings, each with its reason (TOML written into the run's config file).
 CONFIG = f"""
+# Every check. Said here, not with `--checks all`: the command line's choice would
+# override the per-operation settings below.
+[checks]
+enabled = true
+
 [generation]
 max-examples = {MAX_EXAMPLES}
 
@@ -43,17 +48,27 @@ max-steps = {MAX_STEPS}
 
 # A purchase's Idempotency-Key used again with another cart or body is 422 by design (the
 # coverage phase sends the same example key with different bodies): schema-valid, refused.
-# The rest is the check's default list.
+# Buying an empty cart (a new cart, in the stateful phase) is 400 naming `cart` (issue 7):
+# the body is fine, the cart is not. The rest is the check's default list.
 [[operations]]
 include-operation-id = "purchase"
 checks.positive_data_acceptance.expected-statuses = [
-  "2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"
+  "2xx", "3xx", "400", "401", "403", "404", "409", "422", "429", "5xx"
 ]
 
 # The schema can say "a file", not "the bytes of a JPEG, PNG, WebP or GIF picture": the
 # random bytes schemathesis uploads are refused as no image (400 naming `image`).
 [[operations]]
 include-operation-id = "upload_image"
+checks.positive_data_acceptance.expected-statuses = [
+  "2xx", "3xx", "400", "401", "403", "404", "409", "429", "5xx"
+]
+
+# The schema can say "CSV text", not "rows that are good products": the text schemathesis
+# makes up (an empty body included) is refused as a file with bad rows (400 naming each
+# line; nothing is imported). The schema's example, a good file, is imported (200).
+[[operations]]
+include-operation-id = "import_products"
 checks.positive_data_acceptance.expected-statuses = [
   "2xx", "3xx", "400", "401", "403", "404", "409", "429", "5xx"
 ]
@@ -126,8 +141,6 @@ async def test_schemathesis_finds_nothing(
         str(config),
         "run",
         document,
-        "--checks",
-        "all",
         "--phases",
         "examples,coverage,fuzzing,stateful",
         "--max-time",

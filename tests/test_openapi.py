@@ -104,6 +104,33 @@ async def test_every_operation_documents_its_statuses(client: Client) -> None:
     assert "multipart/form-data" in upload["requestBody"]["content"]
 
 
+async def test_catalogue_files_are_documented_as_csv(client: Client) -> None:
+    doc = await document(client)
+    schemas = doc["components"]["schemas"]
+    export = operations(doc)[("GET", "/api/products/export")]
+    assert export["security"] == [{"cookie": []}, {"bearer": []}]
+    assert list(export["responses"]["200"]["content"]) == ["text/csv"]
+    assert "thumbnails" in export["responses"]["200"]["description"]
+
+    imports = operations(doc)[("POST", "/api/products/import")]
+    body = imports["requestBody"]
+    assert list(body["content"]) == ["text/csv"]
+    assert body["description"].startswith("at most 64 MiB (67108864 bytes)")
+    example = body["content"]["text/csv"]["schema"]["examples"][0]
+    assert example.startswith("title,description,code,price,status,stock,category,")
+    assert {"200", "400", "401", "403", "411", "413", "415"} <= set(imports["responses"])
+    answer = imports["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    imported = schemas[answer.rsplit("/", 1)[-1]]["properties"]["payload"]["$ref"]
+    assert schemas[imported.rsplit("/", 1)[-1]]["required"] == [
+        "created",
+        "updated",
+        "unchanged",
+        "images_left_out",
+    ]
+    invalid = imports["responses"]["400"]["content"]["application/json"]["schema"]["$ref"]
+    assert "problems" in schemas[invalid.rsplit("/", 1)[-1]]["properties"]
+
+
 async def test_bodies_and_parameters_carry_their_limits(client: Client) -> None:
     doc = await document(client)
     schemas = doc["components"]["schemas"]
@@ -140,7 +167,7 @@ async def test_the_status_table_is_in_the_document(client: Client) -> None:
     assert markdown_table() in doc["info"]["description"]
     listed = {entry["status"]: entry for entry in doc["x-statuses"]}
     assert listed.keys() == STATUSES.keys()
-    assert listed[400]["extra_keys"] == ["fields"]
+    assert listed[400]["extra_keys"] == ["fields", "problems"]
     assert listed[409]["extra_keys"] == ["available", "unfilled", "total"]
 
 

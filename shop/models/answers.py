@@ -24,6 +24,7 @@ from shop.models.money import to_amount
 if TYPE_CHECKING:
     from shop.models.carts import Cart as CartRecord
     from shop.models.carts import CartLine as CartLineRecord
+    from shop.models.catalogue_file import Imported as ImportedRecord
     from shop.models.orders import Order as OrderRecord
     from shop.models.orders import OrderLine as OrderLineRecord
     from shop.models.orders import Unfilled as UnfilledRecord
@@ -107,6 +108,32 @@ class Deleted(Answer, rename={"id": "_id"}):
     """What a deletion or a revocation answers: the id that is gone."""
 
     id: Id
+
+
+class Imported(Answer):
+    """What a catalogue file's import wrote, row by row, and the addresses it left out."""
+
+    created: Annotated[int, Meta(ge=0, description="rows with a new code: products made")]
+    updated: Annotated[int, Meta(ge=0, description="rows that changed a known code's product")]
+    unchanged: Annotated[int, Meta(ge=0, description="rows equal to their product already")]
+    images_left_out: Annotated[
+        int,
+        Meta(
+            ge=0,
+            description="`/media` thumbnails that are not that product's own uploads (another"
+            " shop's or product's files), left out of it",
+        ),
+    ]
+
+    @classmethod
+    def of(cls, imported: ImportedRecord) -> Imported:
+        written = imported.written
+        return cls(
+            created=written.created,
+            updated=written.updated,
+            unchanged=written.unchanged,
+            images_left_out=imported.images_left_out,
+        )
 
 
 # ---- carts -------------------------------------------------------------------------------
@@ -320,16 +347,29 @@ class Error(Answer):
 
 
 class Invalid(Error):
-    """400: every bad field, each with what is wrong with it."""
+    """400: every bad field, each with what is wrong with it; a refused catalogue file also
+    says how many problems it has."""
 
     fields: Annotated[
         dict[str, str],
         Meta(
             extra_json_schema={"minProperties": 1},
             description="field (nested by path: `products.0.quantity`; the body as a whole"
-            " is `body`) -> what is wrong, in plain words",
+            " is `body`; a catalogue file's line and column: `line 3, price`) -> what is"
+            " wrong, in plain words",
         ),
     ]
+    problems: (
+        Annotated[
+            int,
+            Meta(
+                ge=1,
+                description="a refused catalogue file: how many problems it has (`fields`"
+                " lists the first 1,000)",
+            ),
+        ]
+        | UnsetType
+    ) = UNSET
 
 
 class Unavailable(Error):

@@ -29,7 +29,7 @@ from pydantic import ValidationError
 from shop.models.fields import typed_whole_number
 from shop.models.messages import Message, field_errors, phrase
 from shop.models.money import from_text
-from shop.models.products import Product, ProductIn
+from shop.models.products import Product, ProductIn, Upserted
 
 COLUMNS = (
     "_id",
@@ -123,9 +123,6 @@ class Problem:
     def where(self) -> str:
         return f"line {self.line}, {self.field}"
 
-    def to_json(self) -> dict[str, Any]:
-        return {"line": self.line, "field": self.field, "error": str(self.message)}
-
 
 @dataclass(frozen=True, slots=True)
 class Row:
@@ -149,6 +146,14 @@ class Problems:
 
     def __bool__(self) -> bool:
         return self.count > 0
+
+
+@dataclass(frozen=True, slots=True)
+class Imported:
+    """What an import wrote, and how many `/media` addresses it left out."""
+
+    written: Upserted
+    images_left_out: int = 0
 
 
 @dataclass(slots=True)

@@ -162,12 +162,13 @@ def field_errors(error: ValidationError, *, top_level: bool = False) -> dict[str
 MORE = N_("and {count} more")
 
 
-def summary(fields: Mapping[str, object], more: str = MORE) -> str:
+def summary(fields: Mapping[str, object], more: str = MORE, total: int | None = None) -> str:
     """One line naming each bad field: "price: must be greater than 0; title: is required".
 
-    `more` is the template for the fields left unnamed (translated by the caller)."""
+    `more` is the template for the problems left unnamed (translated by the caller), of
+    `total` when `fields` lists only some of them."""
     parts = [f"{name}: {text}" for name, text in list(fields.items())[:MAX_LISTED]]
-    hidden = len(fields) - MAX_LISTED
+    hidden = (len(fields) if total is None else total) - len(parts)
     if hidden > 0:
         parts.append(more.format(count=hidden))
     return "; ".join(parts)

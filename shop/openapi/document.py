@@ -68,6 +68,14 @@ def _statuses(method: str, path: str, op: Operation) -> list[int]:
     return sorted({code for code, applies in shared.items() if applies} | op.errors)
 
 
+def _size(size: int) -> str:
+    """A body's limit as people read it: "64 MiB (67108864 bytes)"."""
+    for unit, name in ((2**20, "MiB"), (2**10, "KiB")):
+        if size % unit == 0:
+            return f"{size // unit} {name} ({size} bytes)"
+    return f"{size} bytes"
+
+
 class Builder:
     def __init__(self, app: web.Application, cookie_name: str, version: str) -> None:
         self.app = app
@@ -191,7 +199,7 @@ class Builder:
         if op.upload is not None:
             return {
                 "required": True,
-                "description": f"at most {op.upload.max_size} bytes, with a Content-Length",
+                "description": f"at most {_size(op.upload.max_size)}, with a Content-Length",
                 "content": {
                     media_type: {"schema": dict(op.upload_schema or {})}
                     for media_type in sorted(op.upload.media_types)

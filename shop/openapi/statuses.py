@@ -37,7 +37,10 @@ STATUSES: dict[int, Status] = {
             400,
             "invalid input: body, query string, header or path id; `fields` names each bad"
             " field and what is wrong with it, all at once (nested fields by path:"
-            " `products.0.quantity`; the body as a whole: `body`)",
+            " `products.0.quantity`; the body as a whole: `body`); a catalogue file with"
+            " bad rows names each problem by line and column (`line 3, price`; the header"
+            " is line 1), lists the first 1,000 and counts them all in `problems`; buying"
+            " an empty cart names `cart`",
             answers.Invalid,
         ),
         Status(
@@ -56,7 +59,7 @@ STATUSES: dict[int, Status] = {
             409,
             "conflicts with the current state: a duplicate email or code, not enough stock"
             " for a cart line (`available`: the stock; the message names the product), the"
-            " last admin, an empty cart or one of which nothing can be bought (`unfilled`),"
+            " last admin, a cart of which nothing can be bought (`unfilled`),"
             " a total other than `expected_total` (`total`), an order status off the"
             " workflow, positions that are not the product's images",
             answers.Conflict,
@@ -65,12 +68,12 @@ STATUSES: dict[int, Status] = {
         Status(
             413,
             "body over its limit: 64 KiB for JSON; 5 MiB + 64 KiB for an image upload, an"
-            " image over 5 MB",
+            " image over 5 MB; 64 MiB for a catalogue file",
         ),
         Status(
             415,
             "a non-empty body that is not `application/json` (`multipart/form-data` for"
-            " image uploads)",
+            " image uploads, `text/csv` for a catalogue file)",
         ),
         Status(422, "an `Idempotency-Key` used again with another cart or body"),
         Status(

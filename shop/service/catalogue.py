@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import Any
 
 from shop.errors import Invalid
 from shop.i18n import N_
 from shop.models.catalogue_file import (
     CatalogueFile,
+    Imported,
     Problems,
     Row,
     product_row,
@@ -29,7 +28,7 @@ from shop.models.catalogue_file import (
     write_rows,
 )
 from shop.models.messages import Message, summary
-from shop.models.products import Product, Upserted
+from shop.models.products import Product
 from shop.service.events import Events
 from shop.service.ids import new_id
 from shop.service.images import own_images
@@ -38,44 +37,28 @@ from shop.store.products import Progress
 
 EXPORT_BATCH = 1000
 MAX_LISTED = 1000  # problems listed in an answer; the count says how many there were
-IN_SUMMARY = 5  # problems named on the error's one line
 
 
 class BadRows(Invalid):
-    """400: the file has problems (each with its line and field); nothing was imported."""
+    """400: the file has problems (each with its line and field); nothing was imported.
+
+    Its one line names the first few problems and how many more the file has, each in the
+    reader's language (`shop.errors.explain`); `fields` lists the first MAX_LISTED."""
 
     def __init__(self, problems: Problems) -> None:
-        listed = problems.kept[:MAX_LISTED]
-        fields: dict[str, str | Message] = {problem.where: problem.message for problem in listed}
-        # The error line names the first few, and how many more there are in the file.
-        first = dict(list(fields.items())[:IN_SUMMARY])
-        line = summary(first)
-        if problems.count > len(first):
-            line += f"; and {problems.count - len(first)} more"
+        fields: dict[str, str | Message] = {
+            problem.where: problem.message for problem in problems.kept[:MAX_LISTED]
+        }
         super().__init__(
-            N_("nothing was imported: {problems}"),
+            N_("nothing was imported: {summary}"),
             fields=fields,
             extra={"problems": problems.count},
-            problems=line,
+            summary=summary(fields, total=problems.count),
         )
+        self.summarised = True
+        self.counted = problems.count
         self.problems = problems.kept  # the first MAX_KEPT
         self.count = problems.count
-
-
-@dataclass(frozen=True, slots=True)
-class Imported:
-    """What an import wrote, and how many `/media` addresses it left out."""
-
-    written: Upserted
-    images_left_out: int = 0
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "created": self.written.created,
-            "updated": self.written.updated,
-            "unchanged": self.written.unchanged,
-            "images_left_out": self.images_left_out,
-        }
 
 
 class CatalogueFiles:

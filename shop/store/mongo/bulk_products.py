@@ -51,11 +51,12 @@ async def _upsert_batch(products: AsyncCollection[Doc], batch: Sequence[Product]
         ):
             continue
         doc = docs.product_doc(product)  # its search words too: only for rows written
-        fields = {name: value for name, value in doc.items() if name != "_id"}
+        # A write bumps the version (a new product's starts at 1), as every product write.
+        fields = {name: value for name, value in doc.items() if name not in ("_id", "version")}
         writes.append(
             UpdateOne(
                 {"code": product.code},
-                {"$set": fields, "$setOnInsert": {"_id": doc["_id"]}},
+                {"$set": fields, "$setOnInsert": {"_id": doc["_id"]}, "$inc": docs.BUMP},
                 upsert=True,
             )
         )
