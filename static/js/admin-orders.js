@@ -58,9 +58,15 @@
     drawActions(root.querySelector(".order-actions"), order);
   }
 
-  // The same text as the server's `moment` filter: "2026-01-31 18:04 UTC".
+  // The server's `moment` filter, from the same CLDR data: the date and time to the minute,
+  // in UTC, in the page's language ("Jan 31, 2026, 6:04 PM UTC", "31 ene 2026, 18:04 UTC").
+  const momentFormat = new Intl.DateTimeFormat(window.ShopText.locale, {
+    dateStyle: "medium",
+    timeStyle: "short",
+    timeZone: "UTC",
+  });
   function moment(iso) {
-    return String(iso).slice(0, 16).replace("T", " ") + " UTC";
+    return momentFormat.format(new Date(iso)) + " UTC";
   }
 
   function matchesFilters(order) {
@@ -84,12 +90,18 @@
     date.dateTime = order.purchase_datetime;
     date.textContent = moment(order.purchase_datetime);
     const buyer = row.querySelector(".buyer-link");
-    buyer.textContent = order.purchaser;
+    // Like the server's rows: the address may break before its "@", nowhere else.
+    const at = String(order.purchaser).lastIndexOf("@");
+    buyer.replaceChildren(
+      String(order.purchaser).slice(0, Math.max(at, 0)),
+      document.createElement("wbr"),
+      String(order.purchaser).slice(Math.max(at, 0))
+    );
     buyer.href = "/admin/orders?buyer=" + encodeURIComponent(order.purchaser);
     const items = order.lines.reduce(function (sum, line) {
       return sum + Number(line.quantity);
     }, 0);
-    row.querySelector(".order-items").textContent = String(items);
+    row.querySelector(".order-items").textContent = window.ShopText.number(items);
     row.querySelector(".order-amount").textContent = live.money(order.amount);
     fillStatus(row, order);
     return row;
@@ -100,8 +112,7 @@
     if (!label) return;
     const total = Number(label.dataset.total || 0) + change;
     label.dataset.total = String(total);
-    const words = total === 1 ? label.dataset.one : label.dataset.other;
-    label.textContent = String(words || total).replace(/\d+/, String(total));
+    label.textContent = window.ShopText.nt("{n} order", "{n} orders", total);
   }
 
   function orderArrived(order) {

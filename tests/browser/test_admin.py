@@ -240,7 +240,7 @@ async def test_the_table_and_the_form_follow_changes_live(
     row = page.locator(f'tr[data-product-id="{mate["_id"]}"]')
 
     await admin_api.update_product(mate["_id"], price=27.5, stock=3, title="Mate imperial")
-    await expect(row.locator(".product-price")).to_have_text("27.50")
+    await expect(row.locator(".product-price")).to_have_text("$27.50")
     await expect(row.locator(".product-title")).to_have_text("Mate imperial")
     await expect(row.locator(".row-low")).to_be_visible()
     await admin_api.update_product(mate["_id"], stock=0)
@@ -274,7 +274,7 @@ async def test_change_a_role_and_keep_the_last_admin(contexts: Contexts) -> None
     page = await contexts.new_page(await admin_context(contexts))
     await goto(page, "/admin/users")
     await page.get_by_label("Name or email").fill("valen")
-    await page.get_by_role("button", name="Search").click()
+    await page.locator("#main").get_by_role("button", name="Search").click()
     row = page.locator(f'tr[data-account-id="{user["_id"]}"]')
     await expect(page.locator("tr[data-account-id]")).to_have_count(1)
 

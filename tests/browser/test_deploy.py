@@ -76,4 +76,4 @@ async def test_pages_behind_nginx_show_changes_made_on_every_process(
 
     # Writes through nginx pass the same-origin checks (Host reaches the shop unchanged).
     await card(page, pid).locator(".add-to-cart").click()
-    await expect(page.locator("#cart-badge")).to_have_text("1")
+    await expect(page.locator("#cart-badge .cart-count")).to_have_text("1")
