@@ -7,7 +7,7 @@ product form (new, and a long-titled product with an image), a product's delete
 confirmation, an order, a user's delete confirmation and the catalogue import page.
 
 Bounded on purpose: one server, one browser, one page per visitor, every page visited in
-one loop (about 190 axe runs; about 100 s on two cores, never more than 150 s).
+one loop (about 140 axe runs: about 85 s on two cores; keep it under 150 s).
 """
 
 from __future__ import annotations
