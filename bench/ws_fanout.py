@@ -107,6 +107,7 @@ class Fanout:
         self.api_times: list[float] = []
         self.kb_per_socket = 0.0
         self.cpu_ms = 0.0  # the servers' CPU time over the rounds
+        self.client_cpu_ms = 0.0  # the client processes' (the harness's own cost)
         self._api: aiohttp.ClientSession | None = None
         self._pid = ""
 
@@ -139,6 +140,7 @@ class Fanout:
     async def round(self, round_no: int) -> None:
         assert self._api is not None
         cpu = sum(cpu_seconds(server.pid) for _, server in self.servers)
+        client_cpu = sum(cpu_seconds(group.process.pid) for group in self.groups)
         started = time.monotonic()
         await ok(await self._api.put(f"/api/products/{self._pid}", json={"stock": round_no}))
         self.api_times.append((time.monotonic() - started) * 1000)
@@ -150,6 +152,8 @@ class Fanout:
             lasts.append(message["last"])
         self.latencies.append((max(lasts) - started) * 1000)
         self.cpu_ms += (sum(cpu_seconds(server.pid) for _, server in self.servers) - cpu) * 1000
+        client_cpu = sum(cpu_seconds(group.process.pid) for group in self.groups) - client_cpu
+        self.client_cpu_ms += client_cpu * 1000
         await asyncio.sleep(0.05)
 
     async def close(self) -> Figures:
@@ -157,7 +161,10 @@ class Fanout:
         for label, values in (("last client", self.latencies), ("API answer", self.api_times)):
             print(f"  {self.n:,} clients, {label}, ms: {' '.join(f'{x:.0f}' for x in values)}")
         rounds = len(self.latencies)
-        print(f"  {self.n:,} clients, server CPU per round: {self.cpu_ms / rounds:.0f} ms")
+        print(
+            f"  {self.n:,} clients, CPU per round: servers {self.cpu_ms / rounds:.0f} ms,"
+            f" client processes {self.client_cpu_ms / rounds:.0f} ms"
+        )
         stopping = time.monotonic()
         for _, server in self.servers:
             server.terminate()  # aiohttp's graceful shutdown: on_shutdown closes the sockets
