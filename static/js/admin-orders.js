@@ -58,17 +58,6 @@
     drawActions(root.querySelector(".order-actions"), order);
   }
 
-  // The server's `moment` filter, from the same CLDR data: the date and time to the minute,
-  // in UTC, in the page's language ("Jan 31, 2026, 6:04 PM UTC", "31 ene 2026, 18:04 UTC").
-  const momentFormat = new Intl.DateTimeFormat(window.ShopText.locale, {
-    dateStyle: "medium",
-    timeStyle: "short",
-    timeZone: "UTC",
-  });
-  function moment(iso) {
-    return momentFormat.format(new Date(iso)) + " UTC";
-  }
-
   function matchesFilters(order) {
     const wanted = table.dataset;
     return (
@@ -88,7 +77,7 @@
     code.href = "/admin/orders/" + encodeURIComponent(order._id);
     const date = row.querySelector(".order-date");
     date.dateTime = order.purchase_datetime;
-    date.textContent = moment(order.purchase_datetime);
+    date.textContent = window.ShopText.moment(order.purchase_datetime);
     const buyer = row.querySelector(".buyer-link");
     // Like the server's rows: the address may break before its "@", nowhere else.
     const at = String(order.purchaser).lastIndexOf("@");

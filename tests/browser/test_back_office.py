@@ -10,12 +10,15 @@ import os
 import re
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from babel import Locale
 from playwright.async_api import BrowserContext, Page, expect
 
+from shop.i18n.formats import moment
 from tests.browser.conftest import (
     ADMIN_EMAIL,
     PASSWORD,
@@ -71,6 +74,9 @@ async def test_new_orders_appear_live_and_their_buttons_move_them(
     await expect(rows.first).to_have_attribute("data-order-id", second["_id"])
     await expect(row.locator(".order-code")).to_have_text(second["code"])
     await expect(row.locator(".buyer-link")).to_have_text("ana@example.com")
+    # The script writes the date as the server's rows have it (Babel's pattern, read in JS).
+    placed = datetime.fromisoformat(second["purchase_datetime"])
+    await expect(row.locator(".order-date")).to_have_text(moment(placed, Locale.parse("en")))
     await expect(row.locator(".order-amount")).to_have_text("$109.80")
     await expect(row.locator(".order-status")).to_have_text("Placed")
     await expect(row.locator(".order-action button")).to_have_text(["Mark paid", "Cancel"])
