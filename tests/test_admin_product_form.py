@@ -255,3 +255,29 @@ async def test_deleting_a_product_already_gone_says_so(office: BackOffice) -> No
     response = await office.post(f"/admin/products/{product['_id']}/delete", {})
     assert location(response) == "/admin/products"
     assert "deleted meanwhile" in await office.flashes()
+
+
+# ---- in Spanish ------------------------------------------------------------------------------
+
+
+async def test_in_spanish_the_price_has_a_decimal_comma_and_a_conflict_is_explained(
+    office: BackOffice,
+) -> None:
+    office.client.session.cookie_jar.update_cookies({"shop_language": "es-AR"})
+    pid = (await office.product(price=8.9, stock=10))["_id"]
+    html = await office.page(f"/admin/products/{pid}")
+    assert 'name="price" type="text" value="8,90"' in html
+    assert "En dólares estadounidenses: 12,50 o 12.50." in html
+    # The form as shown, comma and all, saves nothing: it is not a change.
+    opened = {**await office.open_form(pid), "price": "8,90"}
+    assert location(await office.save(pid, opened))
+    assert "No hay nada para guardar" in await office.flashes()
+
+    await office.client.put(f"/api/products/{pid}", json={"stock": 7, "status": False})
+    response = await office.save(pid, opened, stock="20")
+    conflict = await response.text()
+    assert response.status == 409
+    assert field_errors(conflict) == {
+        "stock": "mientras tanto cambió a “7”: guardá de nuevo para reemplazarlo"
+    }
+    assert "Alguien cambió este producto desde que lo abriste (versión 1, ahora 2)" in conflict

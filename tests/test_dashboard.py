@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from babel.dates import format_skeleton
 
 from shop.settings import ConfigError, from_env
 from shop.store.sqlite.reports import BEST_SELLERS_SQL, days_sql
@@ -255,3 +256,28 @@ def test_shop_timezone_defaults_to_utc_and_takes_iana_names(tmp_path: Any) -> No
 def test_an_unknown_time_zone_is_refused_at_start_up(tmp_path: Any, bad: str) -> None:
     with pytest.raises(ConfigError, match="SHOP_TIMEZONE"):
         from_env({"SHOP_DATA_DIR": str(tmp_path), "SHOP_TIMEZONE": bad})
+
+
+# ---- in the reader's language -----------------------------------------------------------
+
+
+async def test_the_chart_writes_its_days_and_amounts_in_the_readers_language(
+    store: Store,
+) -> None:
+    """Days and amounts by Babel for the language: "Nov 28" and "1,000", "28 nov" and
+    "1.000"; the figures' words translated."""
+    product = await store.product(price=1499.99, stock=5)
+    order = await store.buy((product, 1))
+    today = date.fromisoformat(local_day(order, "UTC"))  # the chart's last day is labelled
+    english = await dashboard(store.admin)
+    assert f'text-anchor="middle">{format_skeleton("MMMd", today, locale="en")}</text>' in english
+    assert 'text-anchor="start">1,000</text>' in english
+    assert "$1,499.99 from 1 order that was not cancelled in the last 30 days." in english
+    store.admin.session.cookie_jar.update_cookies({"shop_language": "es-AR"})
+    spanish = await dashboard(store.admin)
+    label = format_skeleton("MMMd", today, locale="es_AR")  # "28 nov"
+    assert f'text-anchor="middle">{label}</text>' in spanish
+    assert 'text-anchor="start">1.000</text>' in spanish
+    assert "US$1.499,99 en 1 pedido no cancelado en los últimos 30 días." in spanish
+    assert f"El mejor día fue el {label}, con US$1.499,99." in spanish
+    assert '<h2 id="revenue-heading">Facturación por día</h2>' in spanish

@@ -239,6 +239,9 @@ async def test_the_scripts_words_are_served_per_language_and_kept_by_browsers(
     script = await response.text()
     assert '"Added {title} to your cart.": "Agregaste {title} al carrito."' in script
     assert '"prefix": "US$"' in script
+    # Dates as Babel writes them: its pattern and month names (static/js/text.js reads them).
+    assert '"pattern": "d MMM y, HH:mm"' in script
+    assert '"months": ["ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep"' in script
     assert "window.ShopTextData.plural = function (n) { return Number((n == 1 ? 0" in script
     stale = await client.get("/i18n/es-AR.js?v=old")
     assert stale.headers["Cache-Control"] == "no-cache"

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from babel import Locale
 from babel.core import get_global
-from babel.dates import format_date, format_time, get_datetime_format
+from babel.dates import format_datetime, get_datetime_format
 from babel.numbers import format_decimal, get_currency_precision
 
 # A sample whose every digit differs, so the number is found in Babel's answer unambiguously.
@@ -99,10 +99,30 @@ def number(value: int, locale: Locale) -> str:
     return format_decimal(value, locale=locale)
 
 
+@dataclass(frozen=True, slots=True)
+class MomentParts:
+    """How a locale writes a date and time to the minute, for the page scripts to write it
+    the same way: the CLDR pattern (a medium date and a short time, joined as the locale
+    joins them), the abbreviated months from January, and the AM and PM marks."""
+
+    pattern: str
+    months: tuple[str, ...]
+    periods: tuple[str, str]
+
+
+@lru_cache(maxsize=16)
+def moment_parts(locale: Locale) -> MomentParts:
+    date = locale.date_formats["medium"].pattern
+    time = locale.time_formats["short"].pattern
+    joined = get_datetime_format("medium", locale=locale).replace("{1}", date).replace("{0}", time)
+    months = locale.months["format"]["abbreviated"]
+    periods = locale.day_periods["format"]["abbreviated"]
+    return MomentParts(
+        joined, tuple(months[n] for n in range(1, 13)), (periods["am"], periods["pm"])
+    )
+
+
 def moment(value: datetime, locale: Locale) -> str:
     """A date and time to the minute, in UTC: "Jan 5, 2025, 3:04 PM UTC"."""
-    when = value.astimezone(UTC)
-    date = format_date(when, "medium", locale=locale)
-    time = format_time(when, "short", tzinfo=UTC, locale=locale)
-    joined = get_datetime_format("medium", locale=locale).replace("{1}", date).replace("{0}", time)
-    return f"{joined} UTC"
+    pattern = moment_parts(locale).pattern
+    return f"{format_datetime(value.astimezone(UTC), pattern, tzinfo=UTC, locale=locale)} UTC"

@@ -103,6 +103,11 @@ class Language:
         """The shop's currency as this language names amounts of it: "US dollars"."""
         return get_currency_name(self.money_format.currency, count=2, locale=self.locale)
 
+    @property
+    def decimal_mark(self) -> str:
+        """What separates the decimals in this language: "." or ","."""
+        return str(self.locale.number_symbols.get("latn", {}).get("decimal", "."))
+
     def gettext(self, message: str) -> str:
         return self.catalogue.translations.gettext(message)
 

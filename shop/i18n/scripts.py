@@ -3,8 +3,9 @@
 The scripts write their text with `t("...")` and `nt("...", "...", n)` (static/js/text.js).
 At start-up Babel's JavaScript extractor lists those messages from static/js, and each
 language's file holds their translations, its plural rule and how it writes an amount of
-the shop's currency, so a live price reads exactly like the server's. The file's address
-carries a hash of its content: browsers keep it until a catalogue changes.
+the shop's currency and a date, so a live price or date reads exactly like the server's.
+The file's address carries a hash of its content: browsers keep it until a catalogue
+changes.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from babel.messages.extract import extract_from_file
 
+from shop.i18n.formats import moment_parts
 from shop.i18n.languages import Language, Languages
 
 KEYWORDS = {"t": None, "nt": (1, 2)}
@@ -56,6 +58,7 @@ def build_script(language: Language, messages: Iterable[Msgid]) -> Script:
     parts = language.money_format.parts
     data = {
         "locale": language.tag,
+        "moment": asdict(moment_parts(language.locale)),
         "currency": language.money_format.currency,
         "money": asdict(parts) if parts is not None else None,
         "messages": words,

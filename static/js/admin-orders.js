@@ -58,11 +58,6 @@
     drawActions(root.querySelector(".order-actions"), order);
   }
 
-  // The same text as the server's `moment` filter: "2026-01-31 18:04 UTC".
-  function moment(iso) {
-    return String(iso).slice(0, 16).replace("T", " ") + " UTC";
-  }
-
   function matchesFilters(order) {
     const wanted = table.dataset;
     return (
@@ -82,14 +77,20 @@
     code.href = "/admin/orders/" + encodeURIComponent(order._id);
     const date = row.querySelector(".order-date");
     date.dateTime = order.purchase_datetime;
-    date.textContent = moment(order.purchase_datetime);
+    date.textContent = window.ShopText.moment(order.purchase_datetime);
     const buyer = row.querySelector(".buyer-link");
-    buyer.textContent = order.purchaser;
+    // Like the server's rows: the address may break before its "@", nowhere else.
+    const at = String(order.purchaser).lastIndexOf("@");
+    buyer.replaceChildren(
+      String(order.purchaser).slice(0, Math.max(at, 0)),
+      document.createElement("wbr"),
+      String(order.purchaser).slice(Math.max(at, 0))
+    );
     buyer.href = "/admin/orders?buyer=" + encodeURIComponent(order.purchaser);
     const items = order.lines.reduce(function (sum, line) {
       return sum + Number(line.quantity);
     }, 0);
-    row.querySelector(".order-items").textContent = String(items);
+    row.querySelector(".order-items").textContent = window.ShopText.number(items);
     row.querySelector(".order-amount").textContent = live.money(order.amount);
     fillStatus(row, order);
     return row;
@@ -100,8 +101,7 @@
     if (!label) return;
     const total = Number(label.dataset.total || 0) + change;
     label.dataset.total = String(total);
-    const words = total === 1 ? label.dataset.one : label.dataset.other;
-    label.textContent = String(words || total).replace(/\d+/, String(total));
+    label.textContent = window.ShopText.nt("{n} order", "{n} orders", total);
   }
 
   function orderArrived(order) {

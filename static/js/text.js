@@ -8,6 +8,7 @@
  *   t("Added {title} to your cart.", {title: title})
  *   nt("{n} product", "{n} products", count)        // {n} is the count, formatted
  *   money(12.5)                                      // "$12.50", "US$12,50"
+ *   moment("2026-11-28T12:57:00+00:00")              // "Nov 28, 2026, 12:57 PM UTC"
  *
  * `t` and `nt` are the markers `make catalogues` extracts: call them with literal text.
  */
@@ -71,6 +72,51 @@
     return new Intl.NumberFormat(data.locale).format(n);
   }
 
+  /* A date and time to the minute, in UTC (an ISO text), as the server's `moment` filter
+   * writes it: Babel's pattern for the language, read here ("Nov 28, 2026, 12:57 PM UTC",
+   * "28 nov 2026, 12:57 UTC"). Patterns are CLDR's: a run of one letter is a field, 'quoted'
+   * text is literal; the fields a medium date and a short time use are known. */
+  function moment(iso) {
+    const when = new Date(iso);
+    const parts = data.moment;
+    if (!parts || isNaN(when.getTime())) {
+      const style = { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" };
+      return new Intl.DateTimeFormat(data.locale, style).format(when) + " UTC";
+    }
+    const pad = function (n, width) {
+      return String(n).padStart(width, "0");
+    };
+    const hours = when.getUTCHours();
+    const fields = {
+      y: function (w) {
+        return w === 2 ? pad(when.getUTCFullYear() % 100, 2) : pad(when.getUTCFullYear(), w);
+      },
+      M: function (w) {
+        return w >= 3 ? parts.months[when.getUTCMonth()] : pad(when.getUTCMonth() + 1, w);
+      },
+      d: function (w) {
+        return pad(when.getUTCDate(), w);
+      },
+      H: function (w) {
+        return pad(hours, w);
+      },
+      h: function (w) {
+        return pad(hours % 12 || 12, w);
+      },
+      m: function (w) {
+        return pad(when.getUTCMinutes(), w);
+      },
+      a: function () {
+        return parts.periods[hours < 12 ? 0 : 1];
+      },
+    };
+    const text = parts.pattern.replace(/'([^']*)'|([A-Za-z])\2*/g, function (token, quoted, letter) {
+      if (quoted !== undefined) return quoted === "" ? "'" : quoted;
+      return fields[letter] ? fields[letter](token.length) : token;
+    });
+    return text + " UTC";
+  }
+
   /* An amount of the shop's currency (the API's number, like 12.5), as the server writes it. */
   function money(amount) {
     const cents = Math.round(Number(amount) * 100);
@@ -85,5 +131,5 @@
     return parts.prefix + grouped(whole, parts) + parts.decimal + fraction + parts.suffix;
   }
 
-  window.ShopText = { t: t, nt: nt, money: money, number: number, locale: data.locale };
+  window.ShopText = { t: t, nt: nt, money: money, number: number, moment: moment, locale: data.locale };
 })();

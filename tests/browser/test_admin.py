@@ -1,6 +1,7 @@
 """The back office in a real Chromium: every admin flow (create a product with an image,
 edit it, reorder and remove its images, delete it, change a role), with and without
-JavaScript; the products table kept current live; each page at 1280 and 390 pixels."""
+JavaScript; the products table kept current live. Every back-office page's accessibility
+and phone layout: tests/browser/test_accessibility.py."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import re
 from pathlib import Path
 
 import pytest
-from axe_playwright_python.async_playwright import Axe
 from PIL import Image, ImageDraw
 from playwright.async_api import BrowserContext, Page, expect
 
@@ -21,7 +21,6 @@ from tests.pictures import picture
 pytestmark = pytest.mark.browser
 
 EDIT_PAGE = re.compile(r"/admin/products/[0-9a-f]{24}(#images)?$")
-PHONE = {"width": 390, "height": 844}
 RED, GREEN, BLUE = (picture("PNG", (400, 300), color=c) for c in ("red", "green", "blue"))
 
 
@@ -295,43 +294,7 @@ async def test_change_a_role_and_keep_the_last_admin(contexts: Contexts) -> None
     await expect(me.locator(".role-badge")).to_have_text("Admin")
 
 
-# ---- how each page looks ---------------------------------------------------------------------
-
-
-async def test_each_page_fits_a_phone_and_a_laptop_without_accessibility_violations(
-    contexts: Contexts, admin_api: AdminApi
-) -> None:
-    product = await admin_api.create_product(
-        title="Yerba mate compuesta con hierbas serranas y cáscara de naranja", stock=2
-    )
-    await admin_api.upload_image(product["_id"], RED)
-    await admin_api.create_product(title="Termo", status=False)
-    pid = product["_id"]
-    paths = [
-        "/admin/products",
-        "/admin/products/new",
-        f"/admin/products/{pid}",
-        f"/admin/products/{pid}/delete",
-        "/admin/users",
-    ]
-    axe = Axe()
-    for viewport in ({"width": 1280, "height": 800}, PHONE):
-        context = await admin_context(contexts, viewport=viewport)
-        page = await contexts.new_page(context)
-        for path in paths:
-            await goto(page, path)
-            overflow = await page.evaluate(
-                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-            )
-            assert overflow <= 0, f"{path} at {viewport['width']} px is {overflow} px too wide"
-            results = await axe.run(page)
-            serious = [
-                violation["id"]
-                for violation in results.response["violations"]
-                if violation["impact"] in ("serious", "critical")
-            ]
-            assert not serious, f"{path} at {viewport['width']} px: {results.generate_report()}"
-        await context.close()
+# ---- the screenshot ---------------------------------------------------------------------------
 
 
 async def test_the_product_form_renders_for_screenshots(

@@ -7,14 +7,18 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from babel import Locale
 from playwright.async_api import BrowserContext, Page, expect
 
+from shop.i18n.formats import moment
 from tests.browser.conftest import (
     ADMIN_EMAIL,
     PASSWORD,
@@ -70,6 +74,9 @@ async def test_new_orders_appear_live_and_their_buttons_move_them(
     await expect(rows.first).to_have_attribute("data-order-id", second["_id"])
     await expect(row.locator(".order-code")).to_have_text(second["code"])
     await expect(row.locator(".buyer-link")).to_have_text("ana@example.com")
+    # The script writes the date as the server's rows have it (Babel's pattern, read in JS).
+    placed = datetime.fromisoformat(second["purchase_datetime"])
+    await expect(row.locator(".order-date")).to_have_text(moment(placed, Locale.parse("en")))
     await expect(row.locator(".order-amount")).to_have_text("$109.80")
     await expect(row.locator(".order-status")).to_have_text("Placed")
     await expect(row.locator(".order-action button")).to_have_text(["Mark paid", "Cancel"])
@@ -266,12 +273,24 @@ def demo_shop(tmp_path: Path) -> None:
 async def test_the_dashboard_of_a_demo_shop_renders_for_screenshots(
     demo_shop: None, contexts: Contexts, tmp_path: Path
 ) -> None:
-    """Saves dashboard.png to SHOP_SCREENSHOT_DIR (or a temporary dir)."""
+    """Saves dashboard.png and dashboard-es.png (in Spanish: the chart's days and amounts
+    as Babel writes them for es-AR) to SHOP_SCREENSHOT_DIR (or a temporary dir)."""
     out = Path(os.environ.get("SHOP_SCREENSHOT_DIR") or tmp_path)
     out.mkdir(parents=True, exist_ok=True)
     page = await admin_page(contexts)
-    await goto(page, "/admin")
-    await wait_live(page)
-    await expect(page.locator("#best-sellers li")).to_have_count(5)
-    await expect(page.locator("#low-stock tbody tr").first).to_be_visible()
-    await page.screenshot(path=out / "dashboard.png", full_page=True)
+    for language, name in (("en", "dashboard.png"), ("es-AR", "dashboard-es.png")):
+        await page.context.add_cookies(
+            [{"name": "shop_language", "value": language, "url": contexts.server.url}]
+        )
+        await goto(page, "/admin")
+        await wait_live(page)
+        await expect(page.locator("#best-sellers li")).to_have_count(5)
+        await expect(page.locator("#low-stock tbody tr").first).to_be_visible()
+        await page.screenshot(path=out / name, full_page=True)
+    # Spanish all through: the headings, the chart's day labels and its amounts.
+    await expect(page.locator("#revenue-heading")).to_have_text("Facturación por día")
+    labels = page.locator(".chart-labels text")
+    await expect(labels.last).to_have_text(
+        re.compile(r"^\d{1,2} [a-z]{3,4}$")
+    )  # "28 nov", "3 sept"
+    await expect(page.locator("#stat-revenue")).to_have_text(re.compile(r"^US\$[\d.]+,\d\d$"))

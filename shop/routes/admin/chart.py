@@ -1,7 +1,9 @@
 """The dashboard's revenue chart, drawn on the server: bar geometry for an inline SVG.
 
 The template draws what this computes (no script, nothing but our own stylesheet, so the
-CSP holds); the page gives the same figures as a text summary and a table.
+CSP holds); the page gives the same figures as a text summary and a table. Dates and
+amounts are written by Babel in the reader's language ("Jan 5" and "1,000"; "5 ene" and
+"1.000").
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from babel.dates import format_date
+from babel import Locale
+from babel.dates import format_skeleton
+from babel.numbers import format_decimal
 
 from shop.models.reports import DaySales
 
@@ -20,7 +24,6 @@ WIDTH, HEIGHT = 720, 280
 LEFT, RIGHT, TOP, BOTTOM = 12, 64, 16, 36
 TICKS = 4  # horizontal lines above zero
 LABEL_EVERY = 5  # days between date labels, counted back from today
-LOCALE = "en"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +40,7 @@ class Bar:
 class Tick:
     y: float
     cents: int
+    text: str  # the amount in whole units of the currency, as the locale groups it
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +61,9 @@ class Chart:
     baseline: int = HEIGHT - BOTTOM
 
 
-def day_label(day: date) -> str:
-    return format_date(day, "MMM d", locale=LOCALE)
+def day_label(day: date, locale: Locale) -> str:
+    """A day as the locale writes a short date without the year: "Jan 5", "5 ene"."""
+    return format_skeleton("MMMd", day, locale=locale)
 
 
 def tick_step(top_cents: int) -> int:
@@ -73,7 +78,7 @@ def tick_step(top_cents: int) -> int:
     return step
 
 
-def revenue_chart(days: Sequence[DaySales]) -> Chart:
+def revenue_chart(days: Sequence[DaySales], locale: Locale) -> Chart:
     step = tick_step(max((day.revenue_cents for day in days), default=0))
     top = step * TICKS
     plot_height = HEIGHT - TOP - BOTTOM
@@ -91,16 +96,21 @@ def revenue_chart(days: Sequence[DaySales]) -> Chart:
             width=round(width, 1),
             height=round(baseline - y_of(day.revenue_cents), 1),
             day=day,
-            label=day_label(day.day),
+            label=day_label(day.day, locale),
         )
         for n, day in enumerate(days)
     )
     labelled = range(len(days) - 1, -1, -LABEL_EVERY)
     return Chart(
         bars=bars,
-        ticks=tuple(Tick(round(y_of(step * n), 1), step * n) for n in range(TICKS + 1)),
+        ticks=tuple(
+            Tick(
+                round(y_of(step * n), 1), step * n, format_decimal(step * n // 100, locale=locale)
+            )
+            for n in range(TICKS + 1)
+        ),
         labels=tuple(
-            DayLabel(round(LEFT + slot * n + slot / 2, 1), day_label(days[n].day))
+            DayLabel(round(LEFT + slot * n + slot / 2, 1), day_label(days[n].day, locale))
             for n in sorted(labelled)
         ),
     )

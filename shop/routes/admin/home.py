@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from aiohttp import web
 
+from shop.i18n.negotiation import language_of
 from shop.keys import REPORTS
 from shop.models.products import LOW_STOCK
 from shop.models.users import Role
@@ -19,10 +22,11 @@ routes = web.RouteTableDef()
 @requires(Role.ADMIN)
 async def admin_home(request: web.Request) -> web.Response:
     board = await request.app[REPORTS].dashboard()
+    locale = language_of(request).locale
     context = {
         "board": board,
-        "chart": revenue_chart(board.days),
-        "day_label": day_label,
+        "chart": revenue_chart(board.days, locale),
+        "day_label": partial(day_label, locale=locale),
         "status_labels": STATUS_LABELS,
         "low_stock_limit": LOW_STOCK,
     }

@@ -41,6 +41,14 @@ def shown(product: Product | None) -> dict[str, str]:
     }
 
 
+def shown_to(product: Product | None, decimal_mark: str) -> dict[str, str]:
+    """shown(), with the price written with the reader's decimal mark ("12,50"): the
+    form reads either mark back, and compares fields as shown() writes them."""
+    values = shown(product)
+    values["price"] = values["price"].replace(".", decimal_mark)
+    return values
+
+
 def posted(form: Mapping[str, str]) -> dict[str, str]:
     """The form's text for each field as the browser sent it."""
     values = {name: form.get(name, "") for name in FIELDS}

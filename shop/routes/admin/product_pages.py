@@ -11,7 +11,9 @@ from aiohttp import web
 from shop.bodies import form
 from shop.errors import Conflict, NotFound
 from shop.i18n import N_
+from shop.i18n.negotiation import language_of
 from shop.keys import PRODUCTS
+from shop.models.messages import Message
 from shop.models.products import MAX_THUMBNAILS, Product
 from shop.models.users import Role
 from shop.routes.admin import product_fields as fields
@@ -37,7 +39,7 @@ async def product_page(
     request: web.Request,
     product: Product | None,
     values: Mapping[str, str] | None = None,
-    errors: Mapping[str, str] | None = None,
+    errors: Mapping[str, Message | str] | None = None,
     *,
     seen: Mapping[str, str] | None = None,
     status: int = 200,
@@ -50,7 +52,9 @@ async def product_page(
     categories = await request.app[PRODUCTS].categories(include_hidden=True)
     context = {
         "product": product,
-        "values": values if values is not None else fields.shown(product),
+        "values": values
+        if values is not None
+        else fields.shown_to(product, language_of(request).decimal_mark),
         "errors": errors or {},
         "seen": seen if seen is not None else fields.seen_of(product) if product else {},
         "categories": [category.name for category in categories],
@@ -122,26 +126,34 @@ async def save_product(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(location=edit_path(pid))
 
 
-def _edited_meanwhile(then: str | None, now: int) -> str:
-    """Above a form with conflicts: what happened, and what saving again does."""
+def _edited_meanwhile(then: str | None, now: int) -> Message:
+    """Above a form with conflicts: what happened, and what saving again does (the page
+    translates it, then fills it in)."""
     if then is None or not then.isdigit():
-        return N_(
-            "This product was changed elsewhere since you opened it: the fields changed"
-            " on both sides are marked. Save again to keep yours."
+        return Message(
+            N_(
+                "This product was changed elsewhere since you opened it: the fields changed"
+                " on both sides are marked. Save again to keep yours."
+            )
         )
-    return N_(
-        "This product was changed elsewhere since you opened it (version {then}, now"
-        " {now}): the fields changed on both sides are marked. Save again to keep yours."
-    ).format(then=then, now=now)
+    return Message(
+        N_(
+            "This product was changed elsewhere since you opened it (version {then}, now"
+            " {now}): the fields changed on both sides are marked. Save again to keep yours."
+        ),
+        {"then": then, "now": now},
+    )
 
 
-def _changed_meanwhile(name: str, now: str) -> str:
+def _changed_meanwhile(name: str, now: str) -> Message:
     """A conflict next to its field: what the field holds now."""
     if name == "status":
-        now = N_("on sale") if now == fields.ON else N_("off sale")
-    elif len(now) > QUOTED:
+        if now == fields.ON:
+            return Message(N_("was put on sale meanwhile: save again to take it off sale"))
+        return Message(N_("was taken off sale meanwhile: save again to put it on sale"))
+    if len(now) > QUOTED:
         now = now[: QUOTED - 1] + "…"
-    return N_("was changed meanwhile to “{now}”: save again to replace it").format(now=now)
+    return Message(N_("was changed meanwhile to “{now}”: save again to replace it"), {"now": now})
 
 
 @routes.get("/admin/products/{pid}/delete", name="admin_delete_product")
