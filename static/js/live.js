@@ -174,6 +174,10 @@
     setText(root, ".product-title", product.title);
     if (product.price !== undefined) setText(root, ".product-price", money(product.price));
     fillAvailability(root, product);
+    // The back office's stock cell (templates/admin/products.html).
+    if (product.stock !== undefined) {
+      setText(root, ".product-stock", window.ShopText.number(Number(product.stock)));
+    }
     setText(root, ".product-category", product.category);
     setText(root, ".product-description", product.description);
     setText(root, ".product-code", product.code);

@@ -242,6 +242,7 @@ async def test_the_table_and_the_form_follow_changes_live(
     await expect(row.locator(".product-price")).to_have_text("$27.50")
     await expect(row.locator(".product-title")).to_have_text("Mate imperial")
     await expect(row.locator(".row-low")).to_be_visible()
+    await expect(row.locator(".product-stock")).to_have_text("3")
     await admin_api.update_product(mate["_id"], stock=0)
     await expect(row.locator(".row-availability")).to_have_text("Sold out")
     await expect(row.locator(".row-low")).to_be_hidden()
