@@ -2,9 +2,9 @@
 
 Each process counts only what it did itself: scrape every process, not the balancer.
 One registry per app (never the library's global one), so several apps in one process
-(the tests) do not share counts. Requests, the hot path, are counted in plain lists that
-Prometheus reads when it scrapes (under a microsecond a request); the rest uses the
-library's metrics.
+(the tests) do not share counts. Requests and store operations, the hot path, are
+counted in plain lists that Prometheus reads when it scrapes (under a microsecond each);
+the rest uses the library's metrics.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -29,6 +29,27 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2
 type Timed = Callable[..., Awaitable[Any]]
 
 
+def _new_series() -> list[float]:
+    # [count, seconds, per-bucket counts (the last one for +Inf)]
+    return [0.0] * (len(LATENCY_BUCKETS) + 3)
+
+
+def _observe(series: list[float], seconds: float) -> None:
+    series[0] += 1
+    series[1] += seconds
+    series[2 + bisect_left(LATENCY_BUCKETS, seconds)] += 1  # first bucket with le >= seconds
+
+
+def _add_histogram(family: HistogramMetricFamily, labels: list[str], series: list[float]) -> None:
+    _, seconds, *buckets = series
+    bounds = [*(f"{bound:g}" for bound in LATENCY_BUCKETS), "+Inf"]
+    cumulative, running = [], 0.0
+    for bound, count in zip(bounds, buckets, strict=True):
+        running += count
+        cumulative.append((bound, running))
+    family.add_metric(labels, cumulative, seconds)
+
+
 class Requests:
     """Answered requests by (method, route, status): a count, a sum of seconds and a count
     per latency bucket, in plain lists. The event loop is their only writer, so they need
@@ -36,16 +57,13 @@ class Requests:
     Prometheus families at scrape time."""
 
     def __init__(self) -> None:
-        # [count, seconds, per-bucket counts (the last one for +Inf)]
         self._series: dict[tuple[str, str, int], list[float]] = {}
 
     def observe(self, key: tuple[str, str, int], seconds: float) -> None:
         series = self._series.get(key)
         if series is None:
-            series = self._series[key] = [0.0] * (len(LATENCY_BUCKETS) + 3)
-        series[0] += 1
-        series[1] += seconds
-        series[2 + bisect_left(LATENCY_BUCKETS, seconds)] += 1  # first bucket with le >= seconds
+            series = self._series[key] = _new_series()
+        _observe(series, seconds)
 
     def collect(self) -> Iterator[Metric]:
         requests = CounterMetricFamily(
@@ -64,15 +82,44 @@ class Requests:
             "Time from receiving a request to its answer, by route template",
             labels=["method", "route"],
         )
-        for labels, (_, seconds, *buckets) in latencies.items():
-            bounds = [*(f"{bound:g}" for bound in LATENCY_BUCKETS), "+Inf"]
-            cumulative, running = [], 0.0
-            for bound, count in zip(bounds, buckets, strict=True):
-                running += count
-                cumulative.append((bound, running))
-            durations.add_metric(list(labels), cumulative, seconds)
+        for labels, series in latencies.items():
+            _add_histogram(durations, list(labels), series)
         yield requests
         yield durations
+
+
+class StoreOperations:
+    """Store operations by name (`carts.add`): their seconds, as Requests keeps them, and
+    how many failed. Every request makes at least one, so they skip the library's locks
+    too; each operation's series exists from the start, so a scrape lists it at 0."""
+
+    def __init__(self) -> None:
+        self._seconds: dict[str, list[float]] = {}
+        self._errors: dict[str, list[int]] = {}
+
+    def series(self, operation: str) -> tuple[list[float], list[int]]:
+        """The (seconds, [errors]) lists to record `operation` in."""
+        seconds = self._seconds.setdefault(operation, _new_series())
+        errors = self._errors.setdefault(operation, [0])
+        return seconds, errors
+
+    def collect(self) -> Iterator[Metric]:
+        durations = HistogramMetricFamily(
+            "shop_store_operation_duration_seconds",
+            "Time spent in one store operation, by aggregate.method",
+            labels=["operation"],
+        )
+        for operation, series in self._seconds.items():
+            _add_histogram(durations, [operation], series)
+        errors = CounterMetricFamily(
+            "shop_store_errors",
+            "Store operations that failed (database unavailable or an unexpected error)",
+            labels=["operation"],
+        )
+        for operation, (count,) in self._errors.items():
+            errors.add_metric([operation], count)
+        yield durations
+        yield errors
 
 
 class Metrics:
@@ -105,19 +152,8 @@ class Metrics:
             ["reason"],
             registry=registry,
         )
-        self._store_seconds = Histogram(
-            "shop_store_operation_duration_seconds",
-            "Time spent in one store operation, by aggregate.method",
-            ["operation"],
-            buckets=LATENCY_BUCKETS,
-            registry=registry,
-        )
-        self._store_errors = Counter(
-            "shop_store_errors",
-            "Store operations that failed (database unavailable or an unexpected error)",
-            ["operation"],
-            registry=registry,
-        )
+        self._store = StoreOperations()
+        registry.register(self._store)
         self._orders = Counter("shop_orders_placed", "Orders placed", registry=registry)
 
     # -- requests --------------------------------------------------------------------------
@@ -139,23 +175,22 @@ class Metrics:
     def timed(self, operation: str, method: Timed) -> Timed:
         """`method` timed as `operation`; a refusal (a StoreError such as MissingCart) is an
         answer, an unavailable database or an unexpected exception is an error."""
-        seconds = self._store_seconds.labels(operation)
-        errors = self._store_errors.labels(operation)
+        seconds, errors = self._store.series(operation)
 
         async def call(*args: Any, **kwargs: Any) -> Any:
             started = time.perf_counter()
             try:
                 return await method(*args, **kwargs)
             except StoreUnavailable:
-                errors.inc()
+                errors[0] += 1
                 raise
             except StoreError:
                 raise
             except Exception:
-                errors.inc()
+                errors[0] += 1
                 raise
             finally:
-                seconds.observe(time.perf_counter() - started)
+                _observe(seconds, time.perf_counter() - started)
 
         return call
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 import time
 
 from aiohttp import web
 
 from shop.keys import METRICS, SETTINGS, USER
-from shop.logs import escape
+from shop.logs import AccessLog, escape
 from shop.security import Handler
 
-access_log = logging.getLogger("shop.access")
+access_log = AccessLog()
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -63,11 +62,7 @@ async def access_log_middleware(request: web.Request, handler: Handler) -> web.S
         user = request.get(USER)
         # Path only: query strings and bodies can hold what a log must never keep. Both are
         # the client's text, escaped so that they cannot forge lines or fields.
-        access_log.info(
-            "method=%s path=%s status=%d duration_ms=%.2f user=%s",
-            escape(request.method),
-            escape(request.path),
-            status,
-            seconds * 1000,
-            user.id if user is not None else "-",
+        access_log.write(
+            f"method={escape(request.method)} path={escape(request.path)} status={status:d}"
+            f" duration_ms={seconds * 1000:.2f} user={user.id if user is not None else '-'}"
         )

@@ -236,3 +236,30 @@ def test_the_new_settings_default_and_parse(tmp_path: Path) -> None:
         1.5,
         500,
     )
+
+
+async def test_an_unavailable_store_is_counted_as_a_store_error(
+    sqlite_client: MakeClient, tmp_path: Path, product_body: ProductBody
+) -> None:
+    client = await sqlite_client(store_timeout=3.0)  # the engine gives up first, after 2 s
+    await Auth(client).admin()
+    other = sqlite3.connect(tmp_path / "shop.db", isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        assert (await client.post("/api/products", json=product_body())).status == 503
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    await success(client.post("/api/products", json=product_body()), 201)
+    found = await scrape(client)
+    timed = labels(operation="products.insert")
+    assert found["shop_store_operation_duration_seconds_count", timed] == 2
+    assert found["shop_store_errors_total", timed] == 1
+    buckets = sorted(
+        (float(dict(pairs)["le"]), value)
+        for (name, pairs), value in found.items()
+        if name == "shop_store_operation_duration_seconds_bucket"
+        and dict(pairs)["operation"] == "products.insert"
+    )
+    # The refused insert waited out the lock (2 s): it is in the 2.5 s bucket, not below.
+    assert [count for le, count in buckets if le in (1.0, 2.5, float("inf"))] == [1, 2, 2]

@@ -115,15 +115,16 @@ class Engine:
         await asyncio.gather(*(future for _, future in stops))
         await self._submit(self._writes, None)
 
-    async def read[T](self, job: Job[T]) -> T:
-        """Run a job that only reads (use `snapshot` in it for several consistent reads)."""
+    def read[T](self, job: Job[T]) -> asyncio.Future[T]:
+        """Run a job that only reads (use `snapshot` in it for several consistent reads);
+        await its answer. A plain future, so callbacks can take it without a task."""
         if self._closed:
             raise StoreUnavailable("the store is closed")
         future = self._loop.create_future()
         if not self._pending_reads:
             self._loop.call_soon(self._hand_reads)
         self._pending_reads.append((job, future))
-        return await future
+        return future
 
     def _hand_reads(self) -> None:
         if self._pending_reads:

@@ -15,17 +15,17 @@ from shop.store.base import ThumbnailsChanged, VersionChanged
 from shop.store.products import Progress
 from shop.store.sqlite import bulk_products, rows
 from shop.store.sqlite.engine import Engine, snapshot
+from shop.store.sqlite.product_reads import ProductReads
 
 _FIELDS = ("title", "description", "code", "price_cents", "status", "stock", "category")
 _COLUMNS = {"price": "price_cents", "title": "title_key", "stock": "stock"}
 _TEXT_FIELDS = frozenset({"title", "description", "code"})
-# Catalogue-cache misses come here: the columns by position, the quicker read.
-_SELECT_BY_ID = f"SELECT {rows.product_columns()} FROM products WHERE id = ?"  # noqa: S608
 
 
 class SQLiteProducts:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._reads = ProductReads(engine)
 
     async def insert(self, product: Product) -> None:
         def job(db: sqlite3.Connection) -> None:
@@ -49,11 +49,7 @@ class SQLiteProducts:
         await self._engine.write(job)
 
     async def get(self, pid: str) -> Product | None:
-        def job(db: sqlite3.Connection) -> Product | None:
-            row = db.execute(_SELECT_BY_ID, (pid,)).fetchone()
-            return rows.product_at(row) if row else None
-
-        return await self._engine.read(job)
+        return await self._reads.get(pid)
 
     async def list(self, query: ProductQuery) -> Page[Product]:
         if query.words:
