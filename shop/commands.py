@@ -81,7 +81,7 @@ async def seed_demo(settings: Settings, force: bool, count: int | None, out: Tex
 
     started = time.monotonic()
     async with running_app(settings) as app:
-        demo = DemoShop(app[STORE], app[PRODUCTS], app[IMAGES], app[USERS])
+        demo = DemoShop(app[STORE], app[PRODUCTS], app[IMAGES], app[USERS], settings.timezone)
         with bars() as progress:
             result = await demo.fill(force=force, count=count, steps=progress.step)
     if result.email is None:

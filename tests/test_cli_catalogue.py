@@ -11,11 +11,14 @@ from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from random import Random
 from typing import Any
 
 import pytest
 
 from shop.demo.catalogue import CATALOGUE
+from shop.demo.seed import SEED, _order_times
+from shop.models.reports import SALES_DAYS, local_days, today_in
 from shop.settings import Settings
 from tests.conftest import Auth, Client, _with_database
 from tests.envelopes import success
@@ -122,6 +125,32 @@ async def test_seed_demo_fills_an_empty_shop_that_the_dashboard_then_shows(
             f"{cents // 100}.{cents % 100:02d}",
         )
     assert sum(count for count, _ in table.values()) == sum(n for n, _ in expected.values())
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        "2026-11-29T00:03:00+00:00",  # just after midnight UTC: the oldest day's edge
+        "2026-11-28T23:58:00+00:00",
+        "2026-03-08T03:10:00-04:00",  # New York, an hour after clocks went forward
+        "2026-11-02T00:30:00-03:00",  # Buenos Aires, just after midnight
+    ],
+)
+@pytest.mark.parametrize("timezone", ["UTC", "America/New_York", "America/Argentina/Buenos_Aires"])
+def test_demo_orders_fall_on_the_dashboards_days_whatever_the_hour(
+    now: str, timezone: str
+) -> None:
+    # The clock cannot be set through `seed-demo`, and the hour decides where the orders
+    # fall: the plan itself, at the edges of the day.
+    moment = datetime.fromisoformat(now).astimezone(UTC)
+    days = local_days(today_in(timezone, moment), SALES_DAYS, timezone)
+    plan = _order_times(moment, timezone, Random(SEED))
+    assert len(plan) >= 30
+    for age, at in plan:
+        day = days[len(days) - 1 - age]
+        assert day.start <= at < day.end, (age, at, day)
+        assert at <= moment
+        assert at.microsecond % 1000 == 0  # what both stores keep exactly
 
 
 async def test_seed_demo_adds_nothing_to_a_shop_with_products(

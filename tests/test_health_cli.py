@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import stat
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -352,3 +353,10 @@ async def test_serve_logs_every_request_and_stops_cleanly_on_sigterm(tmp_path: P
     assert b"Traceback" not in err
     # Access lines are written in batches: the ones still waiting are written at exit.
     assert err.count(b"method=GET path=/healthz status=200") == 3
+    # Written straight into the batch, yet laid out as logging.Formatter(logs.FORMAT) would.
+    access = re.compile(
+        rb"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO shop\.access method=GET path=/healthz"
+        rb" status=200 duration_ms=\d+\.\d\d user=-$",
+        re.MULTILINE,
+    )
+    assert len(access.findall(err)) == 3, err

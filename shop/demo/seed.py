@@ -13,7 +13,7 @@ import asyncio
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime
 from decimal import Decimal
 from random import Random
 
@@ -22,6 +22,7 @@ from shop.demo.bulk import trial_products
 from shop.demo.catalogue import CATALOGUE, DemoProduct
 from shop.models.orders import OrderStatus, PurchaseRequest, purchase_time, sources
 from shop.models.products import Product, ProductIn, ProductQuery
+from shop.models.reports import SALES_DAYS, local_days, today_in
 from shop.models.users import User, UserIn
 from shop.service.ids import new_id
 from shop.service.images import ImageService
@@ -31,7 +32,7 @@ from shop.store.base import Store
 from shop.store.products import Progress
 
 SHOPPER = ("Lucía", "Fernández", "lucia.demo{run}@example.com")
-DAYS = 30
+DAYS = SALES_DAYS  # orders on each of the dashboard's days
 SEED = 1816  # the same mix of orders every time
 PICTURES_AT_ONCE = 4
 # The statuses an order goes through to reach each one.
@@ -64,9 +65,16 @@ class DemoResult:
 
 class DemoShop:
     def __init__(
-        self, store: Store, products: ProductService, images: ImageService, users: UserService
+        self,
+        store: Store,
+        products: ProductService,
+        images: ImageService,
+        users: UserService,
+        timezone: str,
     ) -> None:
+        """`timezone` is the dashboard's (SHOP_TIMEZONE): the orders fall on its days."""
         self._store = store
+        self._timezone = timezone
         self._products = products
         self._images = images
         self._users = users
@@ -155,12 +163,7 @@ class DemoShop:
         sellable = [product for product in made if product.stock >= MIN_STOCK_TO_SELL]
         if not sellable:
             return 0
-        now = purchase_time()
-        plan = [
-            (age, now - timedelta(days=age, hours=rng.uniform(0.2, 9)))
-            for age in range(DAYS - 1, -1, -1)
-            for _ in range(rng.choice((0, 1, 1, 2, 2, 3)))
-        ]
+        plan = _order_times(purchase_time(), self._timezone, rng)
         advance = steps("orders", len(plan))
         placed = 0
         for age, at in plan:
@@ -187,6 +190,22 @@ class DemoShop:
             advance(1)
         await self._store.carts.clear(shopper.cart)
         return placed
+
+
+def _order_times(now: datetime, timezone: str, rng: Random) -> list[tuple[int, datetime]]:
+    """(age in days, when) of each demo order: none to three on each of the DAYS local days
+    that end today (the dashboard's), each no later into its day than it is now into today.
+    So today's are in the past and the oldest day's still on the dashboard, whatever the
+    hour, and a day that a clock change shortened keeps its own."""
+    days = local_days(today_in(timezone, now), DAYS, timezone)
+    elapsed = now - days[-1].start
+    plan = []
+    for age, day in zip(range(DAYS - 1, -1, -1), days, strict=True):
+        span = min(elapsed, day.end - day.start)
+        for _ in range(rng.choice((0, 1, 1, 2, 2, 3))):
+            at = day.start + span * rng.uniform(0.05, 0.95)
+            plan.append((age, at.replace(microsecond=at.microsecond // 1000 * 1000)))
+    return plan
 
 
 def _status(age: int, rng: Random) -> OrderStatus:

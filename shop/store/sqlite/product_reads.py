@@ -6,9 +6,9 @@ walking it) makes many at once. The sqlite3 module lets go of the GIL at each st
 statement, and while the event loop is busy, a reader thread that let go of it waits to
 get it back: a statement per product, a row per statement, is two such waits per product,
 and the thread switches they cost the reader threads more CPU than the reads themselves.
-One statement and one row for the whole batch is two waits per batch. (bench/http_load.py,
-"every id" at 100,000 products: the readers' CPU per read fell from about 65 µs to 35,
-and the row's rate rose by about 15%.)
+One statement and one row for the whole batch is two waits per batch. (bench/http_load.py's
+"every id" row at 100,000 products, in alternating runs: the reader threads' CPU per read
+fell from about 65 µs to about 40, and the row's rate rose by 8 to 23%.)
 """
 
 from __future__ import annotations
