@@ -89,9 +89,10 @@ class Requests:
 
 
 class StoreOperations:
-    """Store operations by name (`carts.add`): their seconds, as Requests keeps them, and
-    how many failed. Every request makes at least one, so they skip the library's locks
-    too; each operation's series exists from the start, so a scrape lists it at 0."""
+    """Store operations by name (`carts.add`): their seconds, kept as Requests keeps them,
+    and how many failed. Most requests make one or more; the event loop is the only writer
+    here too, so no locks. Each operation's series exists from the start (a scrape lists
+    it at 0)."""
 
     def __init__(self) -> None:
         self._seconds: dict[str, list[float]] = {}

@@ -54,7 +54,8 @@ class ProductReads:
 
     def _read(self) -> None:
         waiting, self._waiting = self._waiting, {}
-        ids = _encode(list(waiting))
+        # Text: SQLite 3.45 and later take a BLOB given to json_each for its binary JSONB.
+        ids = _encode(list(waiting)).decode()
 
         def job(db: sqlite3.Connection) -> dict[str, Product]:
             (found,) = db.execute(_SELECT, (ids,)).fetchone()
