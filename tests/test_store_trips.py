@@ -5,6 +5,7 @@ no session work at all."""
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from pymongo import monitoring
 
 from shop.keys import STORE
+from shop.store.sqlite import product_reads
 from tests.conftest import Auth, Client
 from tests.envelopes import NewBrowser, success
 
@@ -214,12 +216,15 @@ async def test_a_purchase_is_at_most_two_round_trips_and_one_per_line_on_mongodb
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("max_ids", [product_reads.MAX_IDS, 5])
 async def test_catalogue_misses_that_come_together_share_one_read_on_sqlite(
     client: Client,
     new_browser: NewBrowser,
     product_body: ProductBody,
     monkeypatch: pytest.MonkeyPatch,
+    max_ids: int,
 ) -> None:
+    monkeypatch.setattr(product_reads, "MAX_IDS", max_ids)
     admin = Auth(await new_browser())
     await admin.admin()
     hidden = product_body(status=False)
@@ -243,3 +248,5 @@ async def test_catalogue_misses_that_come_together_share_one_read_on_sqlite(
             payload = await success(response)
             assert payload == next(p for p in created if p["_id"] == pid)
     assert made.count("read") < len(asked) / 2, made
+    # 13 different ids: in statements of at most max_ids.
+    assert made.count("read") >= math.ceil(13 / max_ids), made

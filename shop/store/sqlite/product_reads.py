@@ -28,6 +28,7 @@ _SELECT = (
     f"SELECT json_group_array(json_array({rows.product_columns()})) FROM products"  # noqa: S608
     " WHERE id IN (SELECT value FROM json_each(?))"
 )
+MAX_IDS = 256  # per statement: a burst of misses is shared out among the readers
 _encode = msgspec.json.Encoder().encode
 # A row of rows.PRODUCT_COLUMNS, checked as it is decoded.
 type _Row = tuple[str, str, str, str, int, int, int, str, str, int]
@@ -53,7 +54,11 @@ class ProductReads:
         return future
 
     def _read(self) -> None:
-        waiting, self._waiting = self._waiting, {}
+        waiting, self._waiting = list(self._waiting.items()), {}
+        for start in range(0, len(waiting), MAX_IDS):
+            self._read_some(dict(waiting[start : start + MAX_IDS]))
+
+    def _read_some(self, waiting: _Waiting) -> None:
         # Text: SQLite 3.45 and later take a BLOB given to json_each for its binary JSONB.
         ids = _encode(list(waiting)).decode()
 
