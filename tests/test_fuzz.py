@@ -6,7 +6,7 @@ The shop runs in-process on the test's loop (with the test's cheap Argon2 settin
 `st run` runs as a subprocess against it. Its auth hook (tests/fuzz_auth.py) asks the
 provisioning endpoint below for a fresh account and token of the run's role. Budget: at
 most MAX_EXAMPLES cases per operation and phase, MAX_STEPS per stateful scenario, and
-MAX_SECONDS for a whole run (the six runs take about 3½ minutes on 2 cores).
+MAX_SECONDS for a whole run (the six runs take about 2 minutes 10 s on 2 cores).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ST = Path(sys.executable).with_name("st")
 MAX_EXAMPLES = 8
 MAX_STEPS = 10
-MAX_SECONDS = 20  # per run: six runs stay within about 2.5 minutes of make test
+MAX_SECONDS = 20  # per run: six runs take about 2 minutes 10 s of make test
 TIMEOUT = 240
 
 # Per-check settings, each with its reason (TOML written into the run's config file).
