@@ -5,6 +5,7 @@ made meanwhile, and deleting through a confirmation page."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -144,15 +145,23 @@ async def test_a_field_changed_elsewhere_meanwhile_is_kept_when_the_form_did_not
     assert (after["title"], after["stock"]) == ("Renamed", 7)
 
 
+async def stock_saved_over(
+    office: BackOffice, pid: str, opened: dict[str, str], change: dict[str, Any]
+) -> str:
+    """The page answering a save of stock 20 from the form as `opened`, after `change` was
+    made through the API meanwhile: a 409 conflict."""
+    await office.client.put(f"/api/products/{pid}", json=change)
+    response = await office.save(pid, opened, stock="20")
+    assert response.status == 409
+    return await response.text()
+
+
 async def test_a_field_changed_both_here_and_elsewhere_is_a_conflict_until_saved_again(
     office: BackOffice,
 ) -> None:
     pid = (await office.product(stock=10))["_id"]
     opened = await office.open_form(pid)
-    await office.client.put(f"/api/products/{pid}", json={"stock": 7})
-    response = await office.save(pid, opened, stock="20")
-    conflict = await response.text()
-    assert response.status == 409
+    conflict = await stock_saved_over(office, pid, opened, {"stock": 7})
     assert field_errors(conflict) == {
         "stock": "was changed meanwhile to “7”: save again to replace it"
     }
@@ -273,10 +282,7 @@ async def test_in_spanish_the_price_has_a_decimal_comma_and_a_conflict_is_explai
     assert location(await office.save(pid, opened))
     assert "No hay nada para guardar" in await office.flashes()
 
-    await office.client.put(f"/api/products/{pid}", json={"stock": 7, "status": False})
-    response = await office.save(pid, opened, stock="20")
-    conflict = await response.text()
-    assert response.status == 409
+    conflict = await stock_saved_over(office, pid, opened, {"stock": 7, "status": False})
     assert field_errors(conflict) == {
         "stock": "mientras tanto cambió a “7”: guardá de nuevo para reemplazarlo"
     }

@@ -144,6 +144,21 @@ async def test_no_write_is_answered_before_the_commit_of_its_batch(engine: Engin
     assert await engine.read(notes) == ["early"]
 
 
+async def test_writes_are_durable_through_a_power_cut_and_reads_cannot_write(
+    engine: Engine,
+) -> None:
+    # WAL, and FULL syncs the WAL at every COMMIT: what was acknowledged survives a power
+    # cut, not only a killed process (tests/test_persistence.py kills one).
+    def settings(db: sqlite3.Connection) -> tuple[str, int]:
+        return db.execute("PRAGMA journal_mode").fetchone()[0], db.execute(
+            "PRAGMA synchronous"
+        ).fetchone()[0]
+
+    assert await engine.write(settings) == ("wal", 2)  # 2: FULL
+    with pytest.raises(StoreUnavailable):  # SQLITE_READONLY: the connection is mode=ro
+        await engine.read(note("from a reader"))
+
+
 async def test_reads_do_not_wait_for_a_busy_writer(engine: Engine) -> None:
     await engine.write(note("committed"))
     gate = Gate()
